@@ -11,7 +11,7 @@ Flags::Flags(const Args& args, std::set<std::string> valued, std::set<std::strin
     }
     std::string name = a.substr(2);
     if (switches.count(name)) {
-      values_[name] = "1";
+      values_.insert_or_assign(name, std::string{});
     } else if (valued.count(name)) {
       if (i + 1 >= args.size()) {
         error_ = "flag --" + name + " needs a value";

@@ -31,7 +31,8 @@ bool ConfigureLog(const std::string& file, const std::string& level, std::string
     auto l = std::make_shared<spdlog::logger>("callvault", sink);
     l->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l callvault: %v");
     l->set_level(lvl);
-    l->flush_on(spdlog::level::warn);
+    // Log lines are rare (alarms are rate-limited): flush each, so a crash keeps them.
+    l->flush_on(spdlog::level::info);
     Log() = l;
   } catch (const spdlog::spdlog_ex& e) {
     *error = std::string("cannot open log file: ") + e.what();
