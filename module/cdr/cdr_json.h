@@ -13,8 +13,6 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "module/cdr/cdr.h"
 
 namespace callvault {
@@ -23,11 +21,6 @@ std::string CdrToJson(const Cdr& cdr);
 // Missing keys keep their defaults (older records); a key of the wrong type,
 // a malformed time, or an unknown enum/flag name is an error naming the key.
 bool CdrFromJson(std::string_view json, Cdr* out, std::string* error);
-
-// The same mapping as a JSON value, for documents that embed CDRs (the call
-// tracker's snapshot, subject exports).
-nlohmann::json CdrToJsonValue(const Cdr& cdr);
-bool CdrFromJsonValue(const nlohmann::json& j, Cdr* out, std::string* error);
 
 // ISO-8601 UTC with milliseconds ("2026-11-27T21:03:04.123Z") <-> Unix ms.
 std::string FormatIsoMs(int64_t unix_ms);

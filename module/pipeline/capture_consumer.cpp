@@ -272,7 +272,10 @@ void CaptureConsumer::Run(std::stop_token stop) {
       s.replay_ids.clear();
     }
     const auto now = Clock::now();
-    if (now - s.last_tick >= std::chrono::milliseconds(100)) {
+    // While replaying a backlog, wall-clock time is ahead of the messages:
+    // ticking now would time out calls whose later messages are still queued.
+    // The tracker applies deadlines from message times meanwhile.
+    if (!s.replaying && now - s.last_tick >= std::chrono::milliseconds(100)) {
       s.last_tick = now;
       s.tracker.Tick(WallNowMs());
       FlushPending();

@@ -55,14 +55,24 @@ class CallTracker {
   CallTracker(TrackerOptions opts, CdrSink sink);
   ~CallTracker();
 
+  // Before handling msg, applies every deadline up to the message's own
+  // capture time (as Tick would), so with traffic flowing the outcome depends
+  // only on the messages.  CDRs are handed to the sink synchronously.
   void OnMessage(const CaptureInfo& info, const SipMessage& msg);
   // Closes calls that timed out by now_wall_ms and forgets expired lingerers.
+  // Timeout CDRs get end times derived from the call (invite + invite
+  // timeout, answer + max duration), never from now_wall_ms.  While a ring
+  // backlog is being replayed, do not Tick with the wall clock: it would
+  // time out calls whose next messages are still in the backlog.
   void Tick(int64_t now_wall_ms);
 
   TrackerStats stats() const;
 
-  // Snapshot of every active and lingering call, for the crash checkpoint.
+  // Snapshot of every active and lingering call, for the crash checkpoint:
+  // CBOR bytes (not text), the same bytes for the same state.
   std::string Serialize() const;
+  // Replaces the whole state (and counters) with the snapshot's.  On error
+  // the state is unchanged and *error names the bad part, never a value.
   bool Restore(std::string_view snapshot, std::string* error);
 
   // Stable record id for the call whose INVITE had this capture info:

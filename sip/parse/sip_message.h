@@ -39,7 +39,8 @@ struct SipMessage {
 
 // Parses raw bytes.  Returns false and sets *error to a message free of any
 // identifier (no number, URI, address or Call-ID) when the message is not
-// usable SIP.
+// usable SIP.  Call from one thread at a time (sofia-sip keeps no mutable
+// global parser state, see sip_message.cpp, but that is all it promises).
 bool ParseSipMessage(std::string_view raw, SipMessage* out, std::string* error);
 
 }  // namespace callvault
