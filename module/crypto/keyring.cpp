@@ -16,6 +16,7 @@
 
 #include "module/crypto/aead.h"
 #include "module/crypto/base64.h"
+#include "module/util/file_io.h"
 
 namespace callvault {
 namespace {
@@ -233,16 +234,6 @@ bool FsyncDir(const std::string& dir, std::string* error) {
   if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
     *error = Errno("cannot fsync directory " + dir);
     return false;
-  }
-  return true;
-}
-
-bool WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
   }
   return true;
 }

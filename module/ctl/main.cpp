@@ -20,6 +20,17 @@ constexpr Command kCommands[] = {
     {"keys", "init", callvault::ctl::KeysInit, "--keyring PATH  create a new keyring (0600)"},
     {"cdr", "dump", callvault::ctl::CdrDump,
      "--config PATH [--format table|jsonl]  decrypt and print every CDR in the journal"},
+    {"analytics", "retire-epoch", callvault::ctl::AnalyticsRetireEpoch,
+     "EPOCH --config PATH [--force]  destroy an analytics epoch key for good"},
+    {"db", "migrate", callvault::ctl::DbMigrate,
+     "--config PATH [--admin-conninfo C]  apply the CDR store schema migrations"},
+    {"keys", "rotate", callvault::ctl::KeysRotate,
+     "--config PATH [--conninfo C] [--rewrap-only]  new KEK version, rewrap all data keys"},
+    {"cdr", "search", callvault::ctl::CdrSearch,
+     "--config PATH (--caller N | --callee N) [--from D --to D] [--format table|jsonl] "
+     "[--conninfo C]  find a subject's CDRs by blind index"},
+    {"cdr", "show", callvault::ctl::CdrShow,
+     "RECORD_ID --config PATH [--format table|jsonl] [--conninfo C]  decrypt one stored CDR"},
 };
 
 int Usage() {

@@ -1,15 +1,10 @@
 #include "module/pipeline/checkpoint.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "module/crypto/aead.h"
+#include "module/util/file_io.h"
 
 namespace callvault {
 namespace {
@@ -30,16 +25,6 @@ bool GetU64(std::string_view* s, uint64_t* v) {
 
 std::string Aad(const std::string& node_id, uint32_t kek_version) {
   return "checkpoint:" + node_id + ":" + std::to_string(kek_version);
-}
-
-bool WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
 }
 
 }  // namespace
@@ -79,23 +64,9 @@ bool WriteCheckpoint(const std::string& path, const std::string& node_id, const 
   file += wrapped;
   file += sealed;
 
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    *error = "checkpoint " + tmp + ": " + std::strerror(errno);
+  if (!WriteFileAtomically(path, file, 0600, error)) {
+    *error = "checkpoint " + *error;
     return false;
-  }
-  ok = WriteAll(fd, file) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    *error = "checkpoint " + path + ": write failed: " + std::strerror(errno);
-    return false;
-  }
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
   }
   return true;
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -26,7 +27,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int64_t kT0 = 1795000000000LL;  // ms, a fixed wall clock for exact durations
+// Message times start now (the module also ticks its tracker with wall time,
+// so a call stamped in the past would time out) and are exact from there.
+const int64_t kT0 = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
 
 std::string Sip(const std::string& start, const std::string& cseq, const std::string& to_tag,
                 const std::string& extra = "") {
