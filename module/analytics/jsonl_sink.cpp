@@ -1,5 +1,7 @@
 #include "module/analytics/jsonl_sink.h"
 
+#include <filesystem>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +23,18 @@ JsonlFileSink::JsonlFileSink(const JsonlSinkOptions& options) : options_(options
 
 std::unique_ptr<JsonlFileSink> JsonlFileSink::Open(const JsonlSinkOptions& options,
                                                    std::string* error) {
+  // The directory is part of the configured path: create it (private) like
+  // the journal's, rather than refusing a fresh install.
+  std::error_code ec;
+  const auto dir = std::filesystem::path(options.path).parent_path();
+  if (!dir.empty() && !std::filesystem::exists(dir, ec)) {
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+      *error = dir.string() + ": cannot create directory: " + ec.message();
+      return nullptr;
+    }
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+  }
   std::unique_ptr<JsonlFileSink> sink(new JsonlFileSink(options));
   if (!sink->OpenFile(error)) return nullptr;
   return sink;
