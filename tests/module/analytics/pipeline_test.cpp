@@ -206,7 +206,7 @@ TEST(AnalyticsPipeline, CreateFromConfig) {
   EXPECT_EQ(AnalyticsPipeline::Create(config, Keyring::Generate(), &error), nullptr);
   EXPECT_NE(error.find("analytics.ip_mode"), std::string::npos);
   config.analytics.ip_mode = "truncate";
-  config.analytics.sinks[0].path = dir / "no/such/dir/events.jsonl";
+  config.analytics.sinks[0].path = dir / "events.jsonl/under-a-file.jsonl";
   EXPECT_EQ(AnalyticsPipeline::Create(config, Keyring::Generate(), &error), nullptr);
   EXPECT_NE(error.find("analytics.sinks[0]"), std::string::npos) << error;
 }

@@ -98,9 +98,13 @@ TEST(JsonlSink, OversizedLineGoesAloneAndBadPathFails) {
   EXPECT_EQ(Lines(ReadText(o.path + ".1")), std::vector<std::string>{Line(2, 500)});
   EXPECT_EQ(Lines(ReadText(o.path)), std::vector<std::string>{Line(3)});
 
+  // A missing directory is created (a fresh install); a path that cannot
+  // exist (its "directory" is a regular file) is refused, naming it.
   o.path = dir / "missing-dir/events.jsonl";
+  EXPECT_NE(JsonlFileSink::Open(o, &error), nullptr) << error;
+  o.path = dir / "events.jsonl/events.jsonl";
   EXPECT_EQ(JsonlFileSink::Open(o, &error), nullptr);
-  EXPECT_NE(error.find("missing-dir/events.jsonl"), std::string::npos) << error;
+  EXPECT_NE(error.find("events.jsonl"), std::string::npos) << error;
 }
 
 // A bound socket on loopback; port() is what the kernel chose.
