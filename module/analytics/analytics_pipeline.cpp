@@ -9,6 +9,7 @@
 
 #include "module/analytics/epoch_key_store.h"
 #include "module/analytics/sink_factory.h"
+#include "module/util/background.h"
 #include "module/util/log.h"
 
 namespace callvault {
@@ -197,7 +198,10 @@ std::unique_ptr<AnalyticsPipeline> AnalyticsPipeline::Create(Parts parts, std::s
     return nullptr;
   }
   auto impl = std::make_unique<Impl>(std::move(parts));
-  impl->thread = std::thread([i = impl.get()] { i->Run(); });
+  impl->thread = std::thread([i = impl.get()] {
+    EnterBackground();
+    i->Run();
+  });
   return std::unique_ptr<AnalyticsPipeline>(new AnalyticsPipeline(std::move(impl)));
 }
 

@@ -273,13 +273,15 @@ bool LoadConfig(const std::string& path, Config* out, std::string* error) {
 
   if (const auto& n = root["capture"];
       n.IsDefined() &&
-      r.Map(n, "capture", {"shm_name", "slots", "slot_bytes", "checkpoint_interval_ms", "state_dir"})) {
+      r.Map(n, "capture", {"shm_name", "slots", "slot_bytes", "checkpoint_interval_ms", "state_dir",
+                                  "background_nice"})) {
     r.String(n["shm_name"], "capture.shm_name", &c.capture.shm_name);
     r.Int(n["slots"], "capture.slots", &c.capture.slots, 64, 1 << 22);
     r.Int(n["slot_bytes"], "capture.slot_bytes", &c.capture.slot_bytes, 1024, 65536);
     r.Int(n["checkpoint_interval_ms"], "capture.checkpoint_interval_ms",
           &c.capture.checkpoint_interval_ms, 10, 60000);
     r.String(n["state_dir"], "capture.state_dir", &c.capture.state_dir);
+    r.Int(n["background_nice"], "capture.background_nice", &c.capture.background_nice, 0, 19);
     if (!r.failed() && !IsPowerOfTwo(c.capture.slots)) {
       r.Fail("capture.slots", n["slots"], "must be a power of two");
     }

@@ -37,6 +37,7 @@ struct CaptureConfig {
   uint32_t slot_bytes = 4096;    // max message = slot_bytes - slot header
   uint32_t checkpoint_interval_ms = 500;
   std::string state_dir;         // checkpoint + lock file; default journal.dir
+  uint32_t background_nice = 10; // nice level of callvault's threads: SIP goes first
 };
 
 struct TrackerConfig {

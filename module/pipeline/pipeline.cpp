@@ -19,6 +19,7 @@
 #include "module/pipeline/capture_consumer.h"
 #include "module/pipeline/downstreams.h"
 #include "module/util/log.h"
+#include "module/util/background.h"
 
 namespace callvault {
 namespace {
@@ -88,6 +89,7 @@ std::unique_ptr<Pipeline> Pipeline::Open(const std::string& config_path, std::st
   *code = CV_ERR_CONFIG;
   if (!LoadConfig(config_path, &impl->cfg, error)) return nullptr;
   const Config& cfg = impl->cfg;
+  SetBackgroundNice(static_cast<int>(cfg.capture.background_nice));
   if (!ConfigureLog(cfg.log.file, cfg.log.level, error)) {
     *error = config_path + ": log.file: " + *error;
     return nullptr;
@@ -132,9 +134,15 @@ std::unique_ptr<Pipeline> Pipeline::Open(const std::string& config_path, std::st
     });
   }
 
-  impl->threads.emplace_back([c = impl->consumer.get()](std::stop_token st) { c->Run(st); });
+  impl->threads.emplace_back([c = impl->consumer.get()](std::stop_token st) {
+    EnterBackground();
+    c->Run(st);
+  });
   for (auto& d : impl->downstreams) {
-    impl->threads.emplace_back([d = d.get()](std::stop_token st) { d->Run(st); });
+    impl->threads.emplace_back([d = d.get()](std::stop_token st) {
+      EnterBackground();
+      d->Run(st);
+    });
   }
   Log()->info("callvault started: node {}, ring {} slots x {} bytes{}", cfg.node_id,
               cfg.capture.slots, cfg.capture.slot_bytes,

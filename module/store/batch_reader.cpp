@@ -1,13 +1,17 @@
 #include "module/store/batch_reader.h"
 
 #include "module/store/cdr_summary.h"
+#include "module/util/background.h"
 
 namespace callvault {
 
 BatchReader::BatchReader(std::unique_ptr<JournalReader> reader, const RecordCodec& codec,
                          size_t batch_size)
     : reader_(std::move(reader)), codec_(codec), batch_size_(batch_size == 0 ? 1 : batch_size),
-      thread_([this] { Loop(); }) {}
+      thread_([this] {
+        EnterBackground();
+        Loop();
+      }) {}
 
 BatchReader::~BatchReader() {
   {

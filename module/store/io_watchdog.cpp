@@ -2,9 +2,15 @@
 
 #include <sys/socket.h>
 
+#include "module/util/background.h"
+
 namespace callvault {
 
-IoWatchdog::IoWatchdog() : thread_([this] { Loop(); }) {}
+IoWatchdog::IoWatchdog()
+    : thread_([this] {
+        EnterBackground();
+        Loop();
+      }) {}
 
 IoWatchdog::~IoWatchdog() {
   {

@@ -144,6 +144,8 @@ TEST_F(ConfigTest, GeometryAndEnumsAreChecked) {
   EXPECT_NE(err.find("node_id"), std::string::npos) << err;
   EXPECT_FALSE(Load(Replace("  - name: carrier-b", "  - name: pstn-in"), &cfg, &err));
   EXPECT_NE(err.find("duplicate trunk"), std::string::npos) << err;
+  EXPECT_FALSE(Load(Replace("background_nice: 10", "background_nice: 20"), &cfg, &err));
+  EXPECT_NE(err.find("capture.background_nice"), std::string::npos) << err;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "module/pipeline/pipeline.h"
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -161,6 +163,35 @@ TEST_F(PipelineTest, SecondInstanceForTheSameNodeIsRefused) {
   EXPECT_FALSE(Pipeline::Open((dir_ / "callvault.yaml").string(), &err, &code));
   EXPECT_EQ(code, CV_ERR_IO);
   EXPECT_NE(err.find("another callvault instance"), std::string::npos) << err;
+}
+
+// Nice level of every thread of this process, from /proc (field 19 of stat;
+// the command name before it is in parentheses and may hold spaces).
+std::multiset<int> ThreadNiceLevels() {
+  std::multiset<int> out;
+  for (const auto& t : fs::directory_iterator("/proc/self/task")) {
+    std::ifstream f(t.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(f)), {});
+    std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && rest >> field; ++i) {
+    }
+    out.insert(std::stoi(field));
+  }
+  return out;
+}
+
+TEST_F(PipelineTest, BackgroundThreadsRunBelowTheHost) {
+  const auto before = ThreadNiceLevels();
+  auto p = Open();
+  // The consumer lowers itself as it starts, which may be just after Open.
+  auto after = ThreadNiceLevels();
+  for (int i = 0; i < 200 && after.count(10) == before.count(10); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    after = ThreadNiceLevels();
+  }
+  EXPECT_EQ(after.count(10), before.count(10) + 1) << "the consumer runs at nice 10";
+  EXPECT_EQ(::getpriority(PRIO_PROCESS, 0), 0) << "the host thread keeps its priority";
 }
 
 TEST_F(PipelineTest, MalformedSipIsCountedAndLosesNothingElse) {
