@@ -9,6 +9,7 @@
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "module/util/background.h"
 #include "module/util/log.h"
 
 namespace callvault {
@@ -117,11 +118,11 @@ bool PostgresSink::Worker::Insert(const std::deque<std::string>& batch, bool* po
     Disconnect();
   } catch (const pqxx::insufficient_privilege&) {
     sink->CountError();
-    Log()->warn("analytics postgres sink: insufficient privilege (is the role callvault_analytics?)");
+    Log()->warn("analytics postgres sink: insufficient privilege (is the login a member of callvault_analytics?)");
     Disconnect();
   } catch (const pqxx::undefined_table&) {
     sink->CountError();
-    Log()->warn("analytics postgres sink: analytics.call_events missing (apply analytics_schema.sql)");
+    Log()->warn("analytics postgres sink: analytics.call_events missing (run callvaultctl db migrate)");
     Disconnect();
   } catch (const std::exception&) {
     sink->CountError();
@@ -165,7 +166,10 @@ void PostgresSink::Worker::Run() {
 
 PostgresSink::PostgresSink(PostgresSinkOptions options)
     : worker_(std::make_unique<Worker>(this, std::move(options))) {
-  worker_->thread = std::thread([w = worker_.get()] { w->Run(); });
+  worker_->thread = std::thread([w = worker_.get()] {
+    EnterBackground();
+    w->Run();
+  });
 }
 
 PostgresSink::~PostgresSink() {

@@ -1,5 +1,5 @@
 // PostgreSQL analytics sink: inserts events into analytics.call_events
-// (module/analytics/analytics_schema.sql) as the analytics role.
+// (migration 0003_analytics.sql) as the analytics role.
 //
 // All database I/O runs on the sink's own thread, so a slow, frozen or dead
 // server can stall only that thread: Write() just appends to a bounded

@@ -1,7 +1,8 @@
 // db migrate: applies the schema migrations compiled into callvaultctl
 // (module/store/migrations) and creates the CDR partitions of this month and
 // the next.  Needs a role that may create schemas and roles: the config's
-// conninfo is the writer's, so ops normally pass --admin-conninfo.
+// conninfo is the writer's, so ops normally pass --admin-conninfo (then no
+// config is needed).
 #include <cstdio>
 #include <string>
 
@@ -17,20 +18,25 @@ namespace callvault::ctl {
 
 int DbMigrate(const Args& args) {
   constexpr char kUsage[] =
-      "usage: callvaultctl db migrate --config PATH [--admin-conninfo CONNINFO]\n";
+      "usage: callvaultctl db migrate (--admin-conninfo CONNINFO | --config PATH)\n";
   Flags flags(args, {"config", "admin-conninfo"});
-  if (!flags.ok() || !flags.has("config") || !flags.positional().empty()) {
-    std::fprintf(stderr, "db migrate: %s\n%s", flags.ok() ? "missing --config" : flags.error().c_str(),
+  const bool has_target = flags.has("admin-conninfo") || flags.has("config");
+  if (!flags.ok() || !has_target || !flags.positional().empty()) {
+    std::fprintf(stderr, "db migrate: %s\n%s",
+                 flags.ok() ? "missing --admin-conninfo or --config" : flags.error().c_str(),
                  kUsage);
     return 2;
   }
-  Config cfg;
   std::string error;
-  if (!LoadConfig(flags.get("config"), &cfg, &error)) {
-    std::fprintf(stderr, "db migrate: %s\n", error.c_str());
-    return 1;
+  std::string conninfo = flags.get("admin-conninfo");
+  if (conninfo.empty()) {
+    Config cfg;
+    if (!LoadConfig(flags.get("config"), &cfg, &error)) {
+      std::fprintf(stderr, "db migrate: %s\n", error.c_str());
+      return 1;
+    }
+    conninfo = cfg.database.conninfo;
   }
-  const std::string conninfo = flags.get("admin-conninfo", cfg.database.conninfo);
   if (conninfo.empty()) {
     std::fprintf(stderr, "db migrate: no database: set database.conninfo or --admin-conninfo\n");
     return 2;

@@ -23,7 +23,7 @@ constexpr Command kCommands[] = {
     {"analytics", "retire-epoch", callvault::ctl::AnalyticsRetireEpoch,
      "EPOCH --config PATH [--force]  destroy an analytics epoch key for good"},
     {"db", "migrate", callvault::ctl::DbMigrate,
-     "--config PATH [--admin-conninfo C]  apply the CDR store schema migrations"},
+     "--admin-conninfo C | --config PATH  apply the schema migrations"},
     {"keys", "rotate", callvault::ctl::KeysRotate,
      "--config PATH [--conninfo C] [--rewrap-only]  new KEK version, rewrap all data keys"},
     {"cdr", "search", callvault::ctl::CdrSearch,

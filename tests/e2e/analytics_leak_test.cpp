@@ -61,6 +61,7 @@
 #include "module/analytics/event_builder.h"
 #include "module/config/config.h"
 #include "module/crypto/keyring.h"
+#include "module/store/migrate.h"
 #include "tests/e2e/deployment.h"
 #include "tests/e2e/process.h"
 #include "tests/module/store/pg_cluster.h"
@@ -654,7 +655,12 @@ TEST(AnalyticsLeakTest, NothingRawLeavesThroughAnySinkLogOrStat) {
   // PostgreSQL first: the analytics role must exist before the sink logs in.
   testing::PgCluster pg;
   pg.Exec("postgres", std::string("create database ") + kPgDb);
-  pg.Exec(kPgDb, ReadFile(SourceDir() + "/module/analytics/analytics_schema.sql"));
+  {
+    pqxx::connection admin(pg.SuperConnInfo(kPgDb));
+    MigrateResult migrated;
+    std::string err;
+    ASSERT_TRUE(MigrateDatabase(admin, &migrated, &err)) << err;
+  }
   pg.Exec(kPgDb, "alter role callvault_analytics login password 'analytics-leak-pw'");
   // The server log is scanned from here on: what came before is the
   // cluster's own start-up (its listen address included), before any call.

@@ -10,13 +10,13 @@
 #include "module/analytics/epoch_key_store.h"
 #include "module/analytics/event_builder.h"
 #include "module/analytics/postgres_sink.h"
+#include "module/store/migrate.h"
 #include "tests/module/analytics/test_util.h"
 #include "tests/module/store/pg_cluster.h"
 
 namespace callvault {
 namespace {
 
-using testing::ReadText;
 using testing::SampleCdr;
 using testing::TempDir;
 
@@ -27,19 +27,16 @@ class PostgresSinkTest : public ::testing::Test {
   static void SetUpTestSuite() {
     cluster_ = new testing::PgCluster();
     cluster_->Exec("postgres", std::string("create database ") + kDb);
-    // Stand-in for the store's CDR schema and writer role, so the separation
-    // is checked both ways.
-    cluster_->Exec(kDb,
-                   "create role callvault_writer login password 'writer-pw';"
-                   "create schema cdr; create table cdr.records (record_id text primary key);"
-                   "insert into cdr.records values ('r1');"
-                   "grant usage on schema cdr to callvault_writer;"
-                   "grant select, insert on cdr.records to callvault_writer;");
-    cluster_->Exec(kDb, ReadText(std::string(CV_SOURCE_DIR) +
-                                 "/module/analytics/analytics_schema.sql"));
-    // Applying it twice must be harmless (it runs on every upgrade).
-    cluster_->Exec(kDb, ReadText(std::string(CV_SOURCE_DIR) +
-                                 "/module/analytics/analytics_schema.sql"));
+    // The real migrations (CDR store and analytics), twice: `db migrate`
+    // runs on every upgrade and must be harmless when there is nothing new.
+    for (int run = 0; run < 2; ++run) {
+      pqxx::connection admin(cluster_->SuperConnInfo(kDb));
+      MigrateResult result;
+      std::string err;
+      ASSERT_TRUE(MigrateDatabase(admin, &result, &err)) << err;
+    }
+    cluster_->Exec(kDb, "create role cv_test_writer login password 'writer-pw' "
+                        "in role callvault_writer");
     cluster_->Exec(kDb, "alter role callvault_analytics login password 'analytics-pw'");
   }
   static void TearDownTestSuite() {
@@ -100,9 +97,9 @@ TEST_F(PostgresSinkTest, RolesAreSeparatedBothWays) {
     }
   };
   EXPECT_TRUE(denied(AnalyticsConnInfo(), "select * from cdr.records"));
-  EXPECT_TRUE(denied(cluster_->TlsConnInfo(kDb, "callvault_writer", "writer-pw"),
+  EXPECT_TRUE(denied(cluster_->TlsConnInfo(kDb, "cv_test_writer", "writer-pw"),
                      "select * from analytics.call_events"));
-  EXPECT_TRUE(denied(cluster_->TlsConnInfo(kDb, "callvault_writer", "writer-pw"),
+  EXPECT_TRUE(denied(cluster_->TlsConnInfo(kDb, "cv_test_writer", "writer-pw"),
                      "insert into analytics.call_events values ('x', 'e', '{}', now())"));
   // The analytics role can read what it wrote.
   pqxx::connection c(AnalyticsConnInfo());

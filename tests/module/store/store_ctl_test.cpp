@@ -52,9 +52,11 @@ class CtlTest : public StoreTest {
 TEST_F(CtlTest, DbMigrateIsIdempotentAndRefusesNewer) {
   const std::string fresh = db_ + "_ctl";
   Cluster().Exec("postgres", "CREATE DATABASE " + fresh);
-  const std::string admin = "--config " + config_path_ + " --admin-conninfo '" +
-                            Cluster().SuperConnInfo(fresh) + "'";
+  // The admin conninfo is all it needs: no module config on the DBA's machine.
+  const std::string admin = "--admin-conninfo '" + Cluster().SuperConnInfo(fresh) + "'";
   std::string out;
+  EXPECT_EQ(Ctl("db migrate", &out), 2);
+  EXPECT_NE(out.find("missing --admin-conninfo or --config"), std::string::npos) << out;
   ASSERT_EQ(Ctl("db migrate " + admin, &out), 0) << out;
   EXPECT_NE(out.find("schema version 0 -> " + std::to_string(LatestEmbeddedVersion())),
             std::string::npos)
