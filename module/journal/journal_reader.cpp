@@ -37,12 +37,38 @@ struct JournalReader::Impl {
   Pending pending = Pending::kNone;
   uint64_t pending_bytes = 0;
 
+  // Read-ahead of the open segment: one pread per kReadAhead bytes instead
+  // of two per record.  Segments are append-only, so bytes once read never
+  // change and stay valid here; a request reaching past them reads the file
+  // again (the writer may have appended since).
+  static constexpr size_t kReadAhead = 256 << 10;
+  std::string ahead;
+  uint64_t ahead_at = 0;  // segment offset of ahead[0]
+
   ~Impl() { Close(); }
 
   void Close() {
     if (fd >= 0) ::close(fd);
     fd = -1;
     aead.reset();
+    ahead.clear();
+  }
+
+  // Like PreadUpTo on the open segment, served from the read-ahead.
+  bool ReadAt(char* dst, size_t n, uint64_t at, size_t* got) {
+    if (at < ahead_at || at + n > ahead_at + ahead.size()) {
+      ahead.resize(std::max(n, kReadAhead));
+      size_t filled = 0;
+      if (!PreadUpTo(fd, ahead.data(), ahead.size(), at, &filled)) {
+        ahead.clear();
+        return false;
+      }
+      ahead.resize(filled);
+      ahead_at = at;
+    }
+    *got = std::min<uint64_t>(n, ahead_at + ahead.size() - at);
+    std::memcpy(dst, ahead.data() + (at - ahead_at), *got);
+    return true;
   }
 
   std::string Where(uint64_t at) const {
@@ -111,14 +137,14 @@ struct JournalReader::Impl {
   Status ReadRecord(JournalRecord* out, std::string* error, bool* advanced) {
     char fb[kFrameBytes];
     size_t got = 0;
-    if (!PreadUpTo(fd, fb, kFrameBytes, offset, &got)) {
+    if (!ReadAt(fb, kFrameBytes, offset, &got)) {
       return Corrupt(offset, std::string("read failed: ") + std::strerror(errno),
                      Pending::kSegment, 0, error);
     }
     if (got < kFrameBytes) {
       if (!KnownFinal()) return Status::kEnd;  // the writer may be mid-record
       // Re-read: the writer may have completed this segment since.
-      if (!PreadUpTo(fd, fb, kFrameBytes, offset, &got)) got = 0;
+      if (!ReadAt(fb, kFrameBytes, offset, &got)) got = 0;
       if (got == 0) {
         uint64_t n = 0;
         if (LaterSegment(&n)) OpenSegment(n);
@@ -149,11 +175,11 @@ struct JournalReader::Impl {
                      record_bytes, error);
     }
     std::string sealed(f.sealed_len, '\0');
-    bool complete = PreadUpTo(fd, sealed.data(), sealed.size(), offset + kFrameBytes, &got) &&
+    bool complete = ReadAt(sealed.data(), sealed.size(), offset + kFrameBytes, &got) &&
                     got == sealed.size();
     if (!complete) {
       if (!KnownFinal()) return Status::kEnd;
-      complete = PreadUpTo(fd, sealed.data(), sealed.size(), offset + kFrameBytes, &got) &&
+      complete = ReadAt(sealed.data(), sealed.size(), offset + kFrameBytes, &got) &&
                  got == sealed.size();
       if (!complete) {
         return Corrupt(offset,
