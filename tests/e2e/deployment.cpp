@@ -38,7 +38,8 @@ Deployment::Deployment(const std::string& name, ModuleOptions opts) {
       << "keyring: keyring\n"
       << "log: { file: callvault.log, level: info }\n"
       << "journal: { dir: journal, group_commit_ms: 2 }\n"
-      << "capture: { slots: " << opts.slots << ", slot_bytes: 4096, checkpoint_interval_ms: 100 }\n"
+      << "capture: { slots: " << opts.slots
+      << ", slot_bytes: 4096, checkpoint_interval_ms: " << opts.checkpoint_interval_ms << " }\n"
       << "tracker: { invite_timeout_s: " << opts.invite_timeout_s
       << ", max_call_duration_s: " << opts.max_call_duration_s << ", linger_s: 5 }\n"
       << "trunks:\n  - { name: pstn-in }\n  - { name: carrier-b }\n"

@@ -16,6 +16,7 @@ struct ModuleOptions {
   int invite_timeout_s = 30;
   int max_call_duration_s = 600;
   int slots = 8192;
+  int checkpoint_interval_ms = 100;
   std::string extra_yaml;  // appended to the module config
 };
 
