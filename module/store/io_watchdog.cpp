@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+
 #include "module/util/background.h"
 
 namespace callvault {
@@ -26,7 +28,16 @@ void IoWatchdog::Arm(int fd, std::chrono::milliseconds timeout) {
     std::lock_guard<std::mutex> lock(mu_);
     fd_ = fd;
     fired_ = false;
-    deadline_ = std::chrono::steady_clock::now() + timeout;
+    deadline_ = std::min(std::chrono::steady_clock::now() + timeout, latest_);
+  }
+  cv_.notify_all();
+}
+
+void IoWatchdog::Hurry(std::chrono::milliseconds grace) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    latest_ = std::min(latest_, std::chrono::steady_clock::now() + grace);
+    deadline_ = std::min(deadline_, latest_);
   }
   cv_.notify_all();
 }

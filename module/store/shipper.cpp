@@ -21,6 +21,9 @@
 namespace callvault {
 namespace {
 
+// How long a batch in flight may still take once the module is closing.
+constexpr int kStopGraceMs = 2000;
+
 constexpr char kInsertRow[] =
     "INSERT INTO cdr.records (record_id, node_id, trunk, call_day, retention_class, legal_basis, "
     "retain_until, key_id, caller_bi, callee_bi, payload) "
@@ -357,6 +360,11 @@ void Shipper::Impl::Run(std::stop_token stop) {
     std::unique_lock<std::mutex> lock(mu);
     cv.wait_for(lock, stop, std::chrono::milliseconds(ms), [] { return false; });
   };
+  // On stop, a batch in flight gets a moment to commit; against a frozen
+  // database it is cut (and shipped again by the next start, exactly once
+  // since its checkpoint did not commit either).
+  std::stop_callback hurry(stop,
+                           [this] { watchdog.Hurry(std::chrono::milliseconds(kStopGraceMs)); });
   const uint32_t base = std::max<uint32_t>(cfg.database.retry_ms, 1);
   uint32_t backoff = base;
   while (!stop.stop_requested()) {

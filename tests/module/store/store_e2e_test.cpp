@@ -462,5 +462,31 @@ TEST_F(StoreTest, RunLoopShipsUntilStopped) {
   EXPECT_EQ(Count("SELECT count(*) FROM cdr.records"), 1510);
 }
 
+TEST_F(StoreTest, StopAgainstAFrozenServerDoesNotWaitForTheWatchdog) {
+  Journal(0, 100);
+  Shipper s(cfg_, keyring_);  // production watchdog: 20 s per batch
+  std::jthread t([&s](std::stop_token st) { s.Run(st); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (s.stats().shipped < 100 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(s.stats().shipped, 100u);
+  // A batch goes out on the open connection and the server never answers.
+  Cluster().Freeze(true);
+  Journal(100, 100);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const auto t0 = std::chrono::steady_clock::now();
+  t.request_stop();
+  t.join();
+  const auto took = std::chrono::steady_clock::now() - t0;
+  Cluster().Freeze(false);
+  EXPECT_LT(took, std::chrono::seconds(4)) << "close waited for the 20 s watchdog";
+  // Nothing was committed for the cut batch; the next shipper lands it once.
+  Shipper again(cfg_, keyring_);
+  Drain(again);
+  EXPECT_EQ(Count("SELECT count(*) FROM cdr.records"), 200);
+  EXPECT_EQ(Count("SELECT count(DISTINCT record_id) FROM cdr.records"), 200);
+}
+
 }  // namespace
 }  // namespace callvault::testing
