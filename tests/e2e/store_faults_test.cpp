@@ -552,14 +552,10 @@ void RunOutageUnderLoad(const std::string& name, const Outage& outage) {
   std::printf("[%s] proxy latency (cumulative) at exit:                %s\n", name.c_str(),
               final_stats.latency_line.c_str());
   ExpectNotSlower(outage.what, o, h);
-  // The issue's bar is the outage itself.  While the shipper catches up on
-  // the backlog afterwards, it and the co-located PostgreSQL compete with the
-  // proxy for these 2 cores and the setup tail rises (seen: p99 22 ms after a
-  // 30 s freeze); that is tracked as an open problem (background threads
-  // should run below the SIP thread), so recovery is held only to "no call
-  // failed or waited for a retransmission".
-  EXPECT_GT(r.n, 0u);
-  EXPECT_LT(r.max, kMaxSetupUs) << "recovery: a call waited " << r.max << " µs for its 200";
+  // Recovery too: the shipper lands the backlog while SIP goes on, and runs
+  // below the SIP thread (capture.background_nice) so that its catch-up does
+  // not take the proxy's core (before it did: p99 22 ms after a 30 s freeze).
+  ExpectNotSlower("recovery", r, h);
 }
 
 TEST(StoreFaults, StoppedDatabase) {
