@@ -17,6 +17,8 @@ struct RetentionPolicy {
   std::string retention_class = "cdr";  // cdr | billing | analytics | li-audit | api-log
   int days = kStatutoryCdrMinDays;
   std::string legal_basis = "statutory: telecom licence CDR retention";
+
+  bool operator==(const RetentionPolicy&) const = default;
 };
 
 struct TrunkConfig {
@@ -24,11 +26,15 @@ struct TrunkConfig {
   std::string default_region = "IN";  // ISO 3166 region for national-format numbers
   std::string jurisdiction = "IN";    // a trunk under another jurisdiction may go below 730 days
   RetentionPolicy retention;
+
+  bool operator==(const TrunkConfig&) const = default;
 };
 
 struct LogConfig {
   std::string file;  // empty = stderr
   std::string level = "info";
+
+  bool operator==(const LogConfig&) const = default;
 };
 
 struct CaptureConfig {
@@ -38,6 +44,8 @@ struct CaptureConfig {
   uint32_t checkpoint_interval_ms = 500;
   std::string state_dir;         // checkpoint + lock file; default journal.dir
   uint32_t background_nice = 10; // nice level of callvault's threads: SIP goes first
+
+  bool operator==(const CaptureConfig&) const = default;
 };
 
 struct TrackerConfig {
@@ -45,6 +53,8 @@ struct TrackerConfig {
   int64_t invite_timeout_s = 180;          // no final response by then: no-answer/timeout
   int64_t linger_s = 32;                   // keep a closed call to absorb retransmissions
   uint32_t max_active_calls = 200000;
+
+  bool operator==(const TrackerConfig&) const = default;
 };
 
 struct JournalConfig {
@@ -53,6 +63,8 @@ struct JournalConfig {
   uint64_t max_bytes = 8ull << 30;  // disk bound; appends beyond it are refused and counted
   uint32_t alarm_percent = 80;      // alarm when use passes this share of max_bytes
   uint32_t group_commit_ms = 5;
+
+  bool operator==(const JournalConfig&) const = default;
 };
 
 struct DatabaseConfig {
@@ -60,6 +72,8 @@ struct DatabaseConfig {
   std::string conninfo;        // libpq conninfo; sslmode=verify-full expected in production
   uint32_t batch_size = 2000;
   uint32_t retry_ms = 1000;
+
+  bool operator==(const DatabaseConfig&) const = default;
 };
 
 struct AnalyticsSinkConfig {
@@ -70,6 +84,8 @@ struct AnalyticsSinkConfig {
   std::string host;   // udp/tcp
   uint16_t port = 0;
   std::string conninfo;  // postgres
+
+  bool operator==(const AnalyticsSinkConfig&) const = default;
 };
 
 struct AnalyticsConfig {
@@ -80,6 +96,8 @@ struct AnalyticsConfig {
   std::string uri_host_mode = "generalise";  // pseudonymise | generalise | drop
   uint32_t queue_events = 65536;    // bounded; overflow is counted, never blocks CDRs
   std::vector<AnalyticsSinkConfig> sinks;
+
+  bool operator==(const AnalyticsConfig&) const = default;
 };
 
 struct Config {

@@ -162,13 +162,19 @@ bool Pipeline::Reload(std::string* error) {
     *error = cur.path + ": " + key + ": cannot change while running; restart the host to apply it";
     return false;
   };
+  // Only log settings apply to a running module.  Everything else is held
+  // by threads that read it without locks (the tracker's timeouts, the
+  // shipper's retention and conninfo, the analytics sinks), so a change is
+  // refused rather than reported as applied and silently ignored.
   if (next.node_id != cur.node_id) return refuse("node_id");
-  if (next.capture.shm_name != cur.capture.shm_name || next.capture.slots != cur.capture.slots ||
-      next.capture.slot_bytes != cur.capture.slot_bytes ||
-      next.capture.state_dir != cur.capture.state_dir) {
-    return refuse("capture");
-  }
-  if (next.journal.dir != cur.journal.dir) return refuse("journal.dir");
+  if (next.keyring != cur.keyring) return refuse("keyring");
+  if (next.capture != cur.capture) return refuse("capture");
+  if (next.tracker != cur.tracker) return refuse("tracker");
+  if (next.journal != cur.journal) return refuse("journal");
+  if (next.database != cur.database) return refuse("database");
+  if (next.analytics != cur.analytics) return refuse("analytics");
+  if (next.trunks != cur.trunks) return refuse("trunks");
+  if (next.default_retention != cur.default_retention) return refuse("default_retention");
   if (!ConfigureLog(next.log.file, next.log.level, error)) {
     *error = next.path + ": log.file: " + *error;
     return false;

@@ -194,6 +194,28 @@ TEST_F(PipelineTest, BackgroundThreadsRunBelowTheHost) {
   EXPECT_EQ(::getpriority(PRIO_PROCESS, 0), 0) << "the host thread keeps its priority";
 }
 
+TEST_F(PipelineTest, ReloadAppliesLogSettingsAndRefusesWhatRunningThreadsHold) {
+  auto p = Open();
+  const fs::path cfg = dir_ / "callvault.yaml";
+  std::ifstream in(cfg);
+  const std::string original((std::istreambuf_iterator<char>(in)), {});
+  std::string err;
+
+  std::ofstream(cfg) << original << "trunks: [ { name: pstn-in, retention: { days: 1000 } } ]\n";
+  EXPECT_FALSE(p->Reload(&err));
+  EXPECT_NE(err.find("trunks: cannot change while running"), std::string::npos) << err;
+
+  std::ofstream(cfg) << original << "tracker: { invite_timeout_s: 60 }\n";
+  EXPECT_FALSE(p->Reload(&err));
+  EXPECT_NE(err.find("tracker: cannot change while running"), std::string::npos) << err;
+
+  std::string debug = original;
+  debug.replace(debug.find("log: { file: callvault.log }"), 28,
+                "log: { file: callvault.log, level: debug }");
+  std::ofstream(cfg) << debug;
+  EXPECT_TRUE(p->Reload(&err)) << err;
+}
+
 TEST_F(PipelineTest, MalformedSipIsCountedAndLosesNothingElse) {
   {
     auto p = Open();
