@@ -11,6 +11,7 @@
 #include "module/ctl/cdr_output.h"
 #include "module/ctl/commands.h"
 #include "module/ctl/flags.h"
+#include "module/ctl/node_files.h"
 #include "module/journal/journal.h"
 
 namespace callvault::ctl {
@@ -31,12 +32,8 @@ int CdrDump(const Args& args) {
 
   Config cfg;
   Keyring keyring;
+  if (!LoadNodeFiles("cdr dump", flags.get("config"), &cfg, &keyring)) return 1;
   std::string error;
-  if (!LoadConfig(flags.get("config"), &cfg, &error) ||
-      !Keyring::Load(cfg.keyring, &keyring, &error)) {
-    std::fprintf(stderr, "cdr dump: %s\n", error.c_str());
-    return 1;
-  }
   auto reader = JournalReader::Open(cfg.journal.dir, keyring, &error);
   if (!reader) {
     std::fprintf(stderr, "cdr dump: %s\n", error.c_str());

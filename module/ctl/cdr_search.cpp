@@ -14,6 +14,7 @@
 #include "module/ctl/cdr_output.h"
 #include "module/ctl/commands.h"
 #include "module/ctl/flags.h"
+#include "module/ctl/node_files.h"
 #include "module/store/blind_index.h"
 #include "module/store/pg_conn.h"
 #include "module/store/record_store.h"
@@ -40,12 +41,8 @@ int CdrSearch(const Args& args) {
   }
   Config cfg;
   Keyring keyring;
+  if (!LoadNodeFiles("cdr search", flags.get("config"), &cfg, &keyring)) return 1;
   std::string error;
-  if (!LoadConfig(flags.get("config"), &cfg, &error) ||
-      !Keyring::Load(cfg.keyring, &keyring, &error)) {
-    std::fprintf(stderr, "cdr search: %s\n", error.c_str());
-    return 1;
-  }
   auto indexer = BlindIndexer::Create(keyring, &error);
   if (!indexer) {
     std::fprintf(stderr, "cdr search: %s\n", error.c_str());

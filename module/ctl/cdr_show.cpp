@@ -12,6 +12,7 @@
 #include "module/ctl/cdr_output.h"
 #include "module/ctl/commands.h"
 #include "module/ctl/flags.h"
+#include "module/ctl/node_files.h"
 #include "module/store/pg_conn.h"
 #include "module/store/record_store.h"
 
@@ -34,12 +35,8 @@ int CdrShow(const Args& args) {
   }
   Config cfg;
   Keyring keyring;
+  if (!LoadNodeFiles("cdr show", flags.get("config"), &cfg, &keyring)) return 1;
   std::string error;
-  if (!LoadConfig(flags.get("config"), &cfg, &error) ||
-      !Keyring::Load(cfg.keyring, &keyring, &error)) {
-    std::fprintf(stderr, "cdr show: %s\n", error.c_str());
-    return 1;
-  }
   DbConnectOptions opts;
   opts.application_name = "callvaultctl";
   auto conn = OpenDb(flags.get("conninfo", cfg.database.conninfo), opts, &error);

@@ -13,7 +13,7 @@ using Args = std::vector<std::string>;
 int KeysInit(const Args& args);      // keys init --keyring PATH
 int CdrDump(const Args& args);       // cdr dump --config PATH [--format table|jsonl]
 int AnalyticsRetireEpoch(const Args& args);  // analytics retire-epoch EPOCH --config PATH [--force]
-int DbMigrate(const Args& args);     // db migrate --config PATH [--admin-conninfo C]
+int DbMigrate(const Args& args);     // db migrate (--admin-conninfo C | --config PATH)
 int KeysRotate(const Args& args);    // keys rotate --config PATH [--conninfo C] [--rewrap-only]
 int CdrSearch(const Args& args);     // cdr search --config PATH (--caller N | --callee N) ...
 int CdrShow(const Args& args);       // cdr show RECORD_ID --config PATH [--format table|jsonl]

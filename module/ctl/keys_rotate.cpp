@@ -15,6 +15,7 @@
 #include "module/crypto/keyring.h"
 #include "module/ctl/commands.h"
 #include "module/ctl/flags.h"
+#include "module/ctl/node_files.h"
 #include "module/store/key_rotation.h"
 #include "module/store/pg_conn.h"
 
@@ -31,12 +32,8 @@ int KeysRotate(const Args& args) {
   }
   Config cfg;
   Keyring keyring;
+  if (!LoadNodeFiles("keys rotate", flags.get("config"), &cfg, &keyring)) return 1;
   std::string error;
-  if (!LoadConfig(flags.get("config"), &cfg, &error) ||
-      !Keyring::Load(cfg.keyring, &keyring, &error)) {
-    std::fprintf(stderr, "keys rotate: %s\n", error.c_str());
-    return 1;
-  }
   if (!flags.has("rewrap-only")) {
     const uint32_t old_version = keyring.active_kek_version();
     const uint32_t version = keyring.AddKek();
