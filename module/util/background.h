@@ -14,8 +14,9 @@ namespace callvault {
 // nice(2) level for callvault's threads: 0 (same as the host) to 19.
 void SetBackgroundNice(int nice);
 
-// First call in every thread callvault starts.  Linux keeps the nice level
-// per thread, so this lowers only the calling thread.
+// First call in every thread callvault starts: lowers the calling thread to
+// the configured level, or keeps the level it inherited if that is lower
+// still.  Linux keeps the nice level per thread, so the host is untouched.
 void EnterBackground();
 
 }  // namespace callvault

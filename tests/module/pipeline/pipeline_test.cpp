@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -182,16 +183,21 @@ std::multiset<int> ThreadNiceLevels() {
 }
 
 TEST_F(PipelineTest, BackgroundThreadsRunBelowTheHost) {
+  // The test itself may run niced (a CI runner); callvault goes to 10 or
+  // stays below the host, whichever is lower in priority.
+  const int host = ::getpriority(PRIO_PROCESS, 0);
+  const int expected = std::max(10, host);
   const auto before = ThreadNiceLevels();
   auto p = Open();
   // The consumer lowers itself as it starts, which may be just after Open.
   auto after = ThreadNiceLevels();
-  for (int i = 0; i < 200 && after.count(10) == before.count(10); ++i) {
+  for (int i = 0; i < 200 && after.count(expected) == before.count(expected); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     after = ThreadNiceLevels();
   }
-  EXPECT_EQ(after.count(10), before.count(10) + 1) << "the consumer runs at nice 10";
-  EXPECT_EQ(::getpriority(PRIO_PROCESS, 0), 0) << "the host thread keeps its priority";
+  EXPECT_EQ(after.count(expected), before.count(expected) + 1)
+      << "the consumer runs at nice " << expected;
+  EXPECT_EQ(::getpriority(PRIO_PROCESS, 0), host) << "the host thread keeps its priority";
 }
 
 TEST_F(PipelineTest, ReloadAppliesLogSettingsAndRefusesWhatRunningThreadsHold) {
