@@ -18,8 +18,8 @@
 #include "module/journal/journal.h"
 #include "module/pipeline/capture_consumer.h"
 #include "module/pipeline/downstreams.h"
-#include "module/util/log.h"
 #include "module/util/background.h"
+#include "module/util/log.h"
 
 namespace callvault {
 namespace {

@@ -1,9 +1,15 @@
 #include "module/crypto/aead.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <unordered_set>
+#include <vector>
 
 namespace callvault {
 namespace {
@@ -96,6 +102,9 @@ TEST(Aead, AnyBitFlipInNonceCiphertextTagOrAadFails) {
   EXPECT_FALSE(aead->Decrypt(sealed.substr(0, sealed.size() - 1), aad, &out));
   EXPECT_FALSE(aead->Decrypt(sealed + "x", aad, &out));
   EXPECT_FALSE(aead->Decrypt(sealed.substr(0, Aead::kOverhead - 1), aad, &out));
+  // The kept cipher context is fine after all those failures.
+  ASSERT_TRUE(aead->Decrypt(sealed, aad, &out));
+  EXPECT_EQ(out, pt);
 }
 
 TEST(Aead, WrongKeyFails) {
@@ -119,6 +128,63 @@ TEST(Aead, NoncesAreUniqueOver100kEncryptions) {
   }
   EXPECT_EQ(nonces.size(), 100000u);
   EXPECT_EQ(aead->encryptions(), 100000u);
+}
+
+// Several threads on one instance (run under TSan in CI): every record
+// round-trips and no nonce repeats across threads.
+TEST(Aead, ConcurrentCallersOnOneInstance) {
+  auto aead = Aead::Create(SecretBytes::Random(32));
+  constexpr int kThreads = 4, kEach = 2000;
+  std::vector<std::vector<std::string>> nonces(kThreads);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const std::string pt = "record " + std::to_string(t) + "/" + std::to_string(i);
+        std::string sealed, out;
+        if (!aead->Encrypt(pt, "aad", &sealed) || !aead->Decrypt(sealed, "aad", &out) ||
+            out != pt) {
+          failures.fetch_add(1);
+        }
+        nonces[t].push_back(sealed.substr(0, Aead::kNonceBytes));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::unordered_set<std::string> all;
+  for (const auto& v : nonces) all.insert(v.begin(), v.end());
+  EXPECT_EQ(all.size(), static_cast<size_t>(kThreads * kEach));
+}
+
+// Nonces come from a per-thread block of random bytes; a forked child must
+// not reuse what the parent has yet to use.
+TEST(Aead, ForkedChildDrawsOtherNoncesThanItsParent) {
+  auto aead = Aead::Create(SecretBytes::Random(32));
+  std::string sealed;
+  ASSERT_TRUE(aead->Encrypt("x", "", &sealed));  // the parent's block is now in use
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::string s;
+    const bool ok = aead->Encrypt("x", "", &s);
+    const ssize_t n = ok ? ::write(fds[1], s.data(), Aead::kNonceBytes) : 0;
+    ::_exit(n == static_cast<ssize_t>(Aead::kNonceBytes) ? 0 : 1);
+  }
+  ::close(fds[1]);
+  std::string child_nonce(Aead::kNonceBytes, '\0');
+  ASSERT_EQ(::read(fds[0], child_nonce.data(), child_nonce.size()),
+            static_cast<ssize_t>(Aead::kNonceBytes));
+  ::close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_EQ(status, 0);
+  sealed.clear();
+  ASSERT_TRUE(aead->Encrypt("x", "", &sealed));
+  EXPECT_NE(sealed.substr(0, Aead::kNonceBytes), child_nonce);
 }
 
 }  // namespace
