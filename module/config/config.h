@@ -33,8 +33,6 @@ struct TrunkConfig {
 struct LogConfig {
   std::string file;  // empty = stderr
   std::string level = "info";
-
-  bool operator==(const LogConfig&) const = default;
 };
 
 struct CaptureConfig {

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <vector>
 
 #include <pqxx/pqxx>
@@ -21,9 +22,11 @@ namespace {
 
 std::string Script() { return std::string(CV_SOURCE_DIR) + "/scripts/pg-cluster"; }
 
+// Throws rather than aborts: GoogleTest reports the exception as the test's
+// failure and unwinding runs ~PgCluster, so a failed test stops its cluster
+// instead of leaving a postgres running after the test process is gone.
 [[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "PgCluster: %s\n", what.c_str());
-  std::abort();
+  throw std::runtime_error("PgCluster: " + what);
 }
 
 // Pids whose parent is ppid (from /proc).
