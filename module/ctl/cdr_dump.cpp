@@ -40,7 +40,7 @@ int CdrDump(const Args& args) {
     return 1;
   }
 
-  std::vector<Cdr> table;
+  CdrPrinter printer(format == "jsonl", stdout);
   uint64_t printed = 0, bad = 0;
   JournalRecord rec;
   for (;;) {
@@ -62,14 +62,9 @@ int CdrDump(const Args& args) {
       continue;
     }
     ++printed;
-    if (format == "jsonl") {
-      PrintCdrJsonl(cdr, stdout);
-    } else {
-      table.push_back(std::move(cdr));
-    }
+    printer.Add(std::move(cdr));
   }
-  if (format == "table") PrintCdrTable(table, stdout);
-  std::fflush(stdout);
+  printer.Finish();
   std::fprintf(stderr, "cdr dump: %llu CDRs, %llu bad records\n",
                static_cast<unsigned long long>(printed), static_cast<unsigned long long>(bad));
   return bad == 0 ? 0 : 1;

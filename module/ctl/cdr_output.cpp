@@ -4,6 +4,7 @@
 #include <array>
 #include <ctime>
 #include <string>
+#include <utility>
 
 #include "module/cdr/cdr_json.h"
 
@@ -109,6 +110,19 @@ void PrintCdrJsonl(const Cdr& cdr, FILE* out) {
   std::string line = CdrToJson(cdr);
   line += '\n';
   std::fputs(line.c_str(), out);
+}
+
+void CdrPrinter::Add(Cdr cdr) {
+  if (jsonl_) {
+    PrintCdrJsonl(cdr, out_);
+  } else {
+    table_.push_back(std::move(cdr));
+  }
+}
+
+void CdrPrinter::Finish() {
+  if (!jsonl_) PrintCdrTable(table_, out_);
+  std::fflush(out_);
 }
 
 }  // namespace callvault::ctl

@@ -20,4 +20,18 @@ void PrintCdrTable(const std::vector<Cdr>& cdrs, FILE* out);
 // One CDR as one line of JSON (CdrToJson).
 void PrintCdrJsonl(const Cdr& cdr, FILE* out);
 
+// For commands that print a stream of CDRs in either format: JSON lines go
+// out as they come, a table once all are in (its columns fit the widest).
+class CdrPrinter {
+ public:
+  CdrPrinter(bool jsonl, FILE* out) : jsonl_(jsonl), out_(out) {}
+  void Add(Cdr cdr);
+  void Finish();  // prints the table (if any) and flushes
+
+ private:
+  bool jsonl_;
+  FILE* out_;
+  std::vector<Cdr> table_;
+};
+
 }  // namespace callvault::ctl

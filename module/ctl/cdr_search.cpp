@@ -16,7 +16,6 @@
 #include "module/ctl/flags.h"
 #include "module/ctl/node_files.h"
 #include "module/store/blind_index.h"
-#include "module/store/pg_conn.h"
 #include "module/store/record_store.h"
 
 namespace callvault::ctl {
@@ -55,13 +54,8 @@ int CdrSearch(const Args& args) {
     std::fprintf(stderr, "cdr search: the number normalises to nothing searchable\n");
     return 2;
   }
-  DbConnectOptions opts;
-  opts.application_name = "callvaultctl";
-  auto conn = OpenDb(flags.get("conninfo", cfg.database.conninfo), opts, &error);
-  if (!conn) {
-    std::fprintf(stderr, "cdr search: %s\n", error.c_str());
-    return 1;
-  }
+  auto conn = OpenCtlDb("cdr search", flags.get("conninfo", cfg.database.conninfo));
+  if (!conn) return 1;
   RecordStore store(*conn, keyring);
   std::vector<RecordRow> rows;
   if (!store.Search(by_caller ? NumberField::kCaller : NumberField::kCallee, indexes, from, to,
@@ -69,7 +63,7 @@ int CdrSearch(const Args& args) {
     std::fprintf(stderr, "cdr search: %s\n", error.c_str());
     return 1;
   }
-  std::vector<Cdr> table;
+  CdrPrinter printer(format == "jsonl", stdout);
   size_t bad = 0;
   for (const RecordRow& row : rows) {
     Cdr cdr;
@@ -78,14 +72,9 @@ int CdrSearch(const Args& args) {
       std::fprintf(stderr, "cdr search: %s\n", error.c_str());
       continue;
     }
-    if (format == "jsonl") {
-      PrintCdrJsonl(cdr, stdout);
-    } else {
-      table.push_back(std::move(cdr));
-    }
+    printer.Add(std::move(cdr));
   }
-  if (format == "table") PrintCdrTable(table, stdout);
-  std::fflush(stdout);
+  printer.Finish();
   std::fprintf(stderr, "cdr search: %zu record(s), %zu failed to decrypt\n", rows.size() - bad,
                bad);
   return bad == 0 ? 0 : 1;

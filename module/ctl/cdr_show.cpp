@@ -13,7 +13,6 @@
 #include "module/ctl/commands.h"
 #include "module/ctl/flags.h"
 #include "module/ctl/node_files.h"
-#include "module/store/pg_conn.h"
 #include "module/store/record_store.h"
 
 namespace callvault::ctl {
@@ -37,13 +36,8 @@ int CdrShow(const Args& args) {
   Keyring keyring;
   if (!LoadNodeFiles("cdr show", flags.get("config"), &cfg, &keyring)) return 1;
   std::string error;
-  DbConnectOptions opts;
-  opts.application_name = "callvaultctl";
-  auto conn = OpenDb(flags.get("conninfo", cfg.database.conninfo), opts, &error);
-  if (!conn) {
-    std::fprintf(stderr, "cdr show: %s\n", error.c_str());
-    return 1;
-  }
+  auto conn = OpenCtlDb("cdr show", flags.get("conninfo", cfg.database.conninfo));
+  if (!conn) return 1;
   RecordStore store(*conn, keyring);
   RecordRow row;
   bool found = false;

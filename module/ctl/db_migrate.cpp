@@ -11,6 +11,7 @@
 #include "module/config/config.h"
 #include "module/ctl/commands.h"
 #include "module/ctl/flags.h"
+#include "module/ctl/node_files.h"
 #include "module/store/migrate.h"
 #include "module/store/pg_conn.h"
 
@@ -41,13 +42,8 @@ int DbMigrate(const Args& args) {
     std::fprintf(stderr, "db migrate: no database: set database.conninfo or --admin-conninfo\n");
     return 2;
   }
-  DbConnectOptions opts;
-  opts.application_name = "callvaultctl";
-  auto conn = OpenDb(conninfo, opts, &error);
-  if (!conn) {
-    std::fprintf(stderr, "db migrate: %s\n", error.c_str());
-    return 1;
-  }
+  auto conn = OpenCtlDb("db migrate", conninfo);
+  if (!conn) return 1;
   MigrateResult result;
   if (!MigrateDatabase(*conn, &result, &error)) {
     std::fprintf(stderr, "db migrate: %s\n", error.c_str());

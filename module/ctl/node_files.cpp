@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "module/store/pg_conn.h"
+
 namespace callvault::ctl {
 
 bool LoadNodeFiles(const char* command, const std::string& config_path, Config* cfg,
@@ -12,6 +14,15 @@ bool LoadNodeFiles(const char* command, const std::string& config_path, Config* 
     return false;
   }
   return true;
+}
+
+std::unique_ptr<pqxx::connection> OpenCtlDb(const char* command, const std::string& conninfo) {
+  DbConnectOptions opts;
+  opts.application_name = "callvaultctl";
+  std::string error;
+  auto conn = OpenDb(conninfo, opts, &error);
+  if (!conn) std::fprintf(stderr, "%s: %s\n", command, error.c_str());
+  return conn;
 }
 
 }  // namespace callvault::ctl
