@@ -13,52 +13,64 @@
 namespace callvault::proxy {
 namespace {
 
-// Builds "<file>: <path>: <what>" errors and walks typed values.
+// Builds "<file>: <path> (line N): <what>" errors, as the module's config
+// loader does, and walks typed values.  `at` is the offending node, or the
+// mapping that lacks a required key.
 class Reader {
  public:
   explicit Reader(std::string source) : source_(std::move(source)) {}
 
-  [[noreturn]] void Fail(const std::string& path, const std::string& what) const {
-    throw ConfigError(source_ + ": " + path + ": " + what);
+  [[noreturn]] void Fail(const std::string& path, const YAML::Node& at,
+                         const std::string& what) const {
+    std::string text = source_ + ": " + path;
+    if (at.IsDefined() && at.Mark().line >= 0) {
+      text += " (line " + std::to_string(at.Mark().line + 1) + ")";
+    }
+    throw ConfigError(text + ": " + what);
+  }
+
+  // For errors with no node to point at (the document as a whole).
+  [[noreturn]] void FailAt(const std::string& where, const std::string& what) const {
+    throw ConfigError(source_ + ": " + where + ": " + what);
   }
 
   void OnlyKeys(const YAML::Node& map, const std::string& path,
                 std::initializer_list<std::string_view> allowed) const {
-    if (!map.IsMap()) Fail(path, "must be a mapping");
+    if (!map.IsMap()) Fail(path, map, "must be a mapping");
     for (const auto& kv : map) {
       const std::string key = kv.first.as<std::string>();
       bool known = false;
       for (std::string_view a : allowed) known = known || key == a;
-      if (!known) Fail(Join(path, key), "unknown key");
+      if (!known) Fail(Join(path, key), kv.first, "unknown key");
     }
   }
 
   std::string String(const YAML::Node& node, const std::string& path) const {
-    if (!node.IsScalar()) Fail(path, "must be a string");
+    if (!node.IsScalar()) Fail(path, node, "must be a string");
     return node.as<std::string>();
   }
 
   bool Bool(const YAML::Node& node, const std::string& path) const {
     bool value = false;
     if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
-      Fail(path, "must be true or false");
+      Fail(path, node, "must be true or false");
     }
     return value;
   }
 
   unsigned PositiveInt(const YAML::Node& node, const std::string& path) const {
-    if (!node.IsScalar()) Fail(path, "must be a positive integer");
+    if (!node.IsScalar()) Fail(path, node, "must be a positive integer");
     const std::string text = node.as<std::string>();
     unsigned value = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec != std::errc() || end != text.data() + text.size() || value == 0) {
-      Fail(path, "must be a positive integer");
+      Fail(path, node, "must be a positive integer");
     }
     return value;
   }
 
   void Sequence(const YAML::Node& node, const std::string& path) const {
-    if (!node.IsSequence()) Fail(path, "must be a list");
+    if (!node.IsSequence()) Fail(path, node, "must be a list");
   }
 
   static std::string Join(const std::string& path, std::string_view key) {
@@ -94,7 +106,7 @@ SipEndpoint ReadEndpoint(const Reader& r, const YAML::Node& node, const std::str
   const std::string uri = r.String(node, path);
   std::string why;
   auto endpoint = ParseSipEndpoint(uri, &why);
-  if (!endpoint) r.Fail(path, why);
+  if (!endpoint) r.Fail(path, node, why);
   return *endpoint;
 }
 
@@ -106,9 +118,11 @@ ModuleSettings ReadModule(const Reader& r, const YAML::Node& node) {
   if (node["config"]) {
     m.config = ResolveAgainst(r.source(), r.String(node["config"], "module.config"));
   }
-  if (m.enabled && m.path.empty()) r.Fail("module.path", "required when module.enabled is true");
+  if (m.enabled && m.path.empty()) {
+    r.Fail("module.path", node, "required when module.enabled is true");
+  }
   if (m.enabled && m.config.empty()) {
-    r.Fail("module.config", "required when module.enabled is true");
+    r.Fail("module.config", node, "required when module.enabled is true");
   }
   return m;
 }
@@ -116,10 +130,11 @@ ModuleSettings ReadModule(const Reader& r, const YAML::Node& node) {
 TrunkConfig ReadTrunk(const Reader& r, const YAML::Node& node, const std::string& path) {
   r.OnlyKeys(node, path, {"name", "ingress_cidrs", "next_hop", "default_egress"});
   TrunkConfig t;
-  if (!node["name"]) r.Fail(Reader::Join(path, "name"), "required");
+  if (!node["name"]) r.Fail(Reader::Join(path, "name"), node, "required");
   t.name = r.String(node["name"], Reader::Join(path, "name"));
   if (!ValidTrunkName(t.name)) {
-    r.Fail(Reader::Join(path, "name"), "must be 1..31 characters of A-Z a-z 0-9 . _ -");
+    r.Fail(Reader::Join(path, "name"), node["name"],
+           "must be 1..31 characters of A-Z a-z 0-9 . _ -");
   }
   if (const YAML::Node cidrs = node["ingress_cidrs"]) {
     const std::string cpath = Reader::Join(path, "ingress_cidrs");
@@ -128,7 +143,7 @@ TrunkConfig ReadTrunk(const Reader& r, const YAML::Node& node, const std::string
       const std::string ipath = Reader::Index(cpath, i);
       std::string why;
       auto cidr = Cidr::Parse(r.String(cidrs[i], ipath), &why);
-      if (!cidr) r.Fail(ipath, why);
+      if (!cidr) r.Fail(ipath, cidrs[i], why);
       t.ingress_cidrs.push_back(*cidr);
     }
   }
@@ -149,10 +164,10 @@ const TrunkConfig* FindTrunk(const std::vector<TrunkConfig>& trunks, const std::
 }
 
 void CheckEgress(const Reader& r, const std::vector<TrunkConfig>& trunks,
-                 const std::string& name, const std::string& path) {
-  const TrunkConfig* t = FindTrunk(trunks, name);
-  if (t == nullptr) r.Fail(path, "names no configured trunk");
-  if (!t->next_hop) r.Fail(path, "names a trunk without next_hop");
+                 const YAML::Node& node, const std::string& path) {
+  const TrunkConfig* t = FindTrunk(trunks, node.as<std::string>());
+  if (t == nullptr) r.Fail(path, node, "names no configured trunk");
+  if (!t->next_hop) r.Fail(path, node, "names a trunk without next_hop");
 }
 
 }  // namespace
@@ -247,38 +262,41 @@ ProxyConfig ParseProxyConfig(const std::string& yaml_text, const std::string& so
     root = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
     // yaml-cpp reports position and a grammar message; it does not echo values.
-    r.Fail("line " + std::to_string(e.mark.line + 1) + " column " +
-               std::to_string(e.mark.column + 1),
-           e.msg);
+    r.FailAt("line " + std::to_string(e.mark.line + 1) + " column " +
+                 std::to_string(e.mark.column + 1),
+             e.msg);
   }
-  if (!root.IsMap()) r.Fail("(top level)", "must be a mapping");
-  r.OnlyKeys(root, "", {"listen", "module", "trunks", "routes", "record_route", "timers"});
+  if (!root.IsMap()) r.Fail("(top level)", root, "must be a mapping");
+  r.OnlyKeys(root, "",
+             {"listen", "module", "trunks", "routes", "record_route", "timers", "limits"});
 
   ProxyConfig cfg;
   cfg.source = source;
 
-  if (!root["listen"]) r.Fail("listen", "required");
+  if (!root["listen"]) r.Fail("listen", root, "required");
   r.Sequence(root["listen"], "listen");
   for (size_t i = 0; i < root["listen"].size(); ++i) {
     cfg.listen.push_back(ReadEndpoint(r, root["listen"][i], Reader::Index("listen", i)));
   }
-  if (cfg.listen.empty()) r.Fail("listen", "must name at least one address");
+  if (cfg.listen.empty()) r.Fail("listen", root["listen"], "must name at least one address");
 
   if (root["module"]) cfg.module = ReadModule(r, root["module"]);
 
-  if (!root["trunks"]) r.Fail("trunks", "required");
+  if (!root["trunks"]) r.Fail("trunks", root, "required");
   r.Sequence(root["trunks"], "trunks");
   std::set<std::string> names;
   for (size_t i = 0; i < root["trunks"].size(); ++i) {
     const std::string path = Reader::Index("trunks", i);
     TrunkConfig t = ReadTrunk(r, root["trunks"][i], path);
-    if (!names.insert(t.name).second) r.Fail(Reader::Join(path, "name"), "duplicate trunk name");
+    if (!names.insert(t.name).second) {
+      r.Fail(Reader::Join(path, "name"), root["trunks"][i]["name"], "duplicate trunk name");
+    }
     cfg.trunks.push_back(std::move(t));
   }
-  if (cfg.trunks.empty()) r.Fail("trunks", "must define at least one trunk");
+  if (cfg.trunks.empty()) r.Fail("trunks", root["trunks"], "must define at least one trunk");
   for (size_t i = 0; i < cfg.trunks.size(); ++i) {
     if (!cfg.trunks[i].default_egress.empty()) {
-      CheckEgress(r, cfg.trunks, cfg.trunks[i].default_egress,
+      CheckEgress(r, cfg.trunks, root["trunks"][i]["default_egress"],
                   Reader::Join(Reader::Index("trunks", i), "default_egress"));
     }
   }
@@ -290,15 +308,17 @@ ProxyConfig ParseProxyConfig(const std::string& yaml_text, const std::string& so
       const std::string path = Reader::Index("routes", i);
       r.OnlyKeys(routes[i], path, {"prefix", "egress"});
       RouteConfig route;
-      if (!routes[i]["prefix"]) r.Fail(Reader::Join(path, "prefix"), "required");
-      if (!routes[i]["egress"]) r.Fail(Reader::Join(path, "egress"), "required");
+      if (!routes[i]["prefix"]) r.Fail(Reader::Join(path, "prefix"), routes[i], "required");
+      if (!routes[i]["egress"]) r.Fail(Reader::Join(path, "egress"), routes[i], "required");
       route.prefix = r.String(routes[i]["prefix"], Reader::Join(path, "prefix"));
       route.egress = r.String(routes[i]["egress"], Reader::Join(path, "egress"));
-      if (route.prefix.empty()) r.Fail(Reader::Join(path, "prefix"), "must not be empty");
-      if (!prefixes.insert(route.prefix).second) {
-        r.Fail(Reader::Join(path, "prefix"), "duplicate prefix");
+      if (route.prefix.empty()) {
+        r.Fail(Reader::Join(path, "prefix"), routes[i]["prefix"], "must not be empty");
       }
-      CheckEgress(r, cfg.trunks, route.egress, Reader::Join(path, "egress"));
+      if (!prefixes.insert(route.prefix).second) {
+        r.Fail(Reader::Join(path, "prefix"), routes[i]["prefix"], "duplicate prefix");
+      }
+      CheckEgress(r, cfg.trunks, routes[i]["egress"], Reader::Join(path, "egress"));
       cfg.routes.push_back(std::move(route));
     }
   }
@@ -313,6 +333,22 @@ ProxyConfig ParseProxyConfig(const std::string& yaml_text, const std::string& so
     }
     if (timers["timer_c_ms"]) {
       cfg.timers.timer_c_ms = r.PositiveInt(timers["timer_c_ms"], "timers.timer_c_ms");
+    }
+  }
+
+  if (const YAML::Node limits = root["limits"]) {
+    r.OnlyKeys(limits, "limits", {"max_message_bytes", "max_tcp_connections"});
+    if (const YAML::Node size = limits["max_message_bytes"]) {
+      cfg.limits.max_message_bytes = r.PositiveInt(size, "limits.max_message_bytes");
+      if (cfg.limits.max_message_bytes < Limits::kMinMessageBytes ||
+          cfg.limits.max_message_bytes > Limits::kMaxMessageBytes) {
+        r.Fail("limits.max_message_bytes", size,
+               "must be " + std::to_string(Limits::kMinMessageBytes) + ".." +
+                   std::to_string(Limits::kMaxMessageBytes));
+      }
+    }
+    if (const YAML::Node cap = limits["max_tcp_connections"]) {
+      cfg.limits.max_tcp_connections = r.PositiveInt(cap, "limits.max_tcp_connections");
     }
   }
   return cfg;

@@ -4,7 +4,7 @@
 //
 // Loading validates everything up front (unknown keys, wrong types, dangling
 // trunk references, non-numeric next hops) and fails with
-//   "<file>: <key path>: <what is wrong>"
+//   "<file>: <key path> (line N): <what is wrong>"
 // so a bad config never reaches the SIP thread.  Error texts never quote the
 // offending value: it may be an address.
 #pragma once
@@ -60,6 +60,19 @@ struct TimerSettings {
   unsigned timer_c_ms = 0;  // proxy INVITE timer C
 };
 
+// What the network may cost the proxy.  The size limit is sofia-sip's
+// (NTATAG_MAXSIZE): a larger request is answered 413, a larger response
+// dropped.  The default admits large WebRTC/video INVITEs and 200s (12 KB
+// and more) with room to spare.
+struct Limits {
+  static constexpr unsigned kMinMessageBytes = 4096;
+  static constexpr unsigned kMaxMessageBytes = 1024 * 1024;
+  unsigned max_message_bytes = 65536;
+  // Connections accepted from the network at once, over all TCP listen
+  // addresses; the one beyond is closed.
+  unsigned max_tcp_connections = 256;
+};
+
 struct ProxyConfig {
   std::string source;  // file name used in error messages
   std::vector<SipEndpoint> listen;
@@ -68,6 +81,7 @@ struct ProxyConfig {
   std::vector<RouteConfig> routes;
   bool record_route = true;
   TimerSettings timers;
+  Limits limits;
 };
 
 // Reads and validates the file.  Throws ConfigError.
