@@ -55,6 +55,13 @@ const Trunk* Router::PeerTrunk(const IpAddress& address, uint16_t port) const {
   return IngressTrunk(address);
 }
 
+const Trunk* Router::EgressPeer(const IpAddress& address) const {
+  for (const auto& t : trunks_) {
+    if (t.has_next_hop && t.next_hop.address == address) return &t;
+  }
+  return nullptr;
+}
+
 RouteDecision Router::Route(const IpAddress& source, std::string_view ruri_user) const {
   RouteDecision d;
   d.ingress = IngressTrunk(source);

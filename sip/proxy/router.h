@@ -49,6 +49,11 @@ class Router {
   // next hop is exactly address:port, else IngressTrunk(address).
   const Trunk* PeerTrunk(const IpAddress& address, uint16_t port) const;
 
+  // The egress trunk whose next hop is at `address` (any port: a far end
+  // over TCP connects from an ephemeral port), or nullptr.  Its in-dialog
+  // requests (BYE, re-INVITE from the callee) are admitted.
+  const Trunk* EgressPeer(const IpAddress& address) const;
+
   const std::vector<Trunk>& trunks() const { return trunks_; }
 
  private:

@@ -17,8 +17,11 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <deque>
 #include <optional>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "sip/proxy/local_endpoints.h"
@@ -94,6 +97,8 @@ class SipProxy::Impl {
 
   bool Start(su_root_t* root, std::string* error);
   void Stop();
+  // Copies sofia-sip's own refusal counts (413, malformed) into counters_.
+  void SnapshotAgentCounters();
 
   ProxyCounters counters_;
 
@@ -111,6 +116,24 @@ class SipProxy::Impl {
     TapContext server_side;  // for messages exchanged with the sender
     TapContext client_side;  // for messages exchanged with the next hop
     bool cancel_unreported = false;
+    // INVITE only: our branch towards the next hop and the sender's top Via,
+    // kept as the Accepted record once a 2xx has been relayed.
+    std::string branch;
+    std::string upstream_branch;
+    std::string upstream_host;
+  };
+
+  // An INVITE client transaction that relayed a 2xx (RFC 6026 "Accepted"):
+  // further 2xx for it (retransmissions, other forks) are still relayed
+  // upstream for 64*T1.  Only a response whose top Via carries our branch
+  // and whose next Via is the original sender's matches.
+  struct Accepted {
+    std::string upstream_branch;
+    std::string upstream_host;
+    std::chrono::steady_clock::time_point expires;
+    const Trunk* ingress = nullptr;
+    const Trunk* egress = nullptr;
+    TapContext server_side;
   };
 
   // Where a request goes, decided before the request is touched.
@@ -118,7 +141,7 @@ class SipProxy::Impl {
     enum class Kind {
       kTrunk,          // out-of-dialog, routed by trunk configuration
       kFollowRoute,    // in dialog or routed through us: Route set / Request-URI
-      kNoIngress,      // 503
+      kForbidden,      // source not admitted: 403 (ACK: dropped)
       kUnroutable,     // 404
       kAddressedToUs,  // nothing left to forward to: 404
     };
@@ -145,6 +168,10 @@ class SipProxy::Impl {
   void HandleServerEvent(Transaction* t, nta_incoming_t* irq, const sip_t* sip);
   void HandleCancelResponse(Transaction* t, nta_outgoing_t* orq, const sip_t* sip);
   void HandleStray(msg_t* msg, sip_t* sip);
+  // The Accepted record a stray response belongs to, or nullptr.
+  const Accepted* MatchAccepted(const sip_t* sip);
+  void RememberAccepted(const Transaction& t);
+  void ExpireAccepted(std::chrono::steady_clock::time_point now);
   void ReportCancel(Transaction* t);
   void Finish(Transaction* t);
 
@@ -166,6 +193,11 @@ class SipProxy::Impl {
   nta_agent_t* agent_ = nullptr;
   nta_leg_t* default_leg_ = nullptr;
   std::unordered_set<Transaction*> live_;
+  // Accepted records by our branch; accepted_order_ lists the branches in
+  // expiry order (one lifetime for all, so insertion order).
+  std::unordered_map<std::string, Accepted> accepted_;
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> accepted_order_;
+  std::chrono::milliseconds accepted_lifetime_{32000};
 };
 
 // ---------------------------------------------------------------------------
@@ -182,6 +214,7 @@ bool SipProxy::Impl::Start(su_root_t* root, std::string* error) {
       root, reinterpret_cast<url_string_t const*>(-1), OnStray,
       reinterpret_cast<nta_agent_magic_t*>(this), NTATAG_UA(0),
       NTATAG_SIPFLAGS(MSG_DO_CANONIC | MSG_DO_EXTRACT_COPY), NTATAG_CANCEL_487(0),
+      NTATAG_MAXSIZE(config_.limits.max_message_bytes),
       TAG_IF(timers.t1_ms != 0, NTATAG_SIP_T1(timers.t1_ms)),
       TAG_IF(timers.t1x64_ms != 0, NTATAG_SIP_T1X64(timers.t1x64_ms)),
       TAG_IF(timers.timer_c_ms != 0, NTATAG_TIMER_C(timers.timer_c_ms)), TAG_END());
@@ -189,6 +222,9 @@ bool SipProxy::Impl::Start(su_root_t* root, std::string* error) {
     *error = std::string("cannot create the SIP agent: ") + std::strerror(errno);
     return false;
   }
+  // Timer M of RFC 6026 is 64*T1, as sofia-sip derives it.
+  accepted_lifetime_ = std::chrono::milliseconds(
+      timers.t1x64_ms != 0 ? timers.t1x64_ms : 64u * (timers.t1_ms != 0 ? timers.t1_ms : 500u));
   for (size_t i = 0; i < config_.listen.size(); ++i) {
     const std::string& uri = config_.listen[i].uri;
     const std::string ident = LocalEndpoints::IdentFor(i);
@@ -207,12 +243,24 @@ bool SipProxy::Impl::Start(su_root_t* root, std::string* error) {
   return true;
 }
 
+void SipProxy::Impl::SnapshotAgentCounters() {
+  if (agent_ == nullptr) return;
+  usize_t bad_requests = 0, bad_responses = 0;
+  nta_agent_get_stats(agent_, NTATAG_S_BAD_REQUEST_REF(bad_requests),
+                      NTATAG_S_BAD_RESPONSE_REF(bad_responses), TAG_END());
+  counters_.bad_requests = bad_requests;
+  counters_.bad_responses = bad_responses;
+}
+
 void SipProxy::Impl::Stop() {
+  SnapshotAgentCounters();
   if (default_leg_ != nullptr) nta_leg_destroy(default_leg_), default_leg_ = nullptr;
   // Destroying the agent frees every transaction without calling back.
   if (agent_ != nullptr) nta_agent_destroy(agent_), agent_ = nullptr;
   for (Transaction* t : live_) delete t;
   live_.clear();
+  accepted_.clear();
+  accepted_order_.clear();
 }
 
 const LocalEndpoint* SipProxy::Impl::SenderFor(
@@ -265,6 +313,13 @@ SipProxy::Impl::Plan SipProxy::Impl::PlanRoute(const sip_t* sip, const msg_t* ms
   const uint16_t source_port = ntohs(from->su_port);
   const bool in_dialog = sip->sip_to != nullptr && sip->sip_to->a_tag != nullptr;
 
+  // Admission (no open relay): a source inside a trunk's ingress CIDRs may
+  // send anything; the far end of an egress trunk only requests within a
+  // dialog (its BYE, re-INVITE); the proxy itself is answered for either.
+  // Anyone else is refused before anything is routed.
+  const Trunk* ingress_source = source ? router_.IngressTrunk(*source) : nullptr;
+  const Trunk* egress_peer = source ? router_.EgressPeer(*source) : nullptr;
+
   // Route entries naming us are consumed (stripped before forwarding); the
   // first other entry, if any, is where the request goes next.
   const sip_route_t* r = sip->sip_route;
@@ -278,6 +333,10 @@ SipProxy::Impl::Plan SipProxy::Impl::PlanRoute(const sip_t* sip, const msg_t* ms
   // 16.12), to the Request-URI once the Route set is used up.
   if (in_dialog || r != nullptr) {
     plan.ingress = source ? router_.PeerTrunk(*source, source_port) : nullptr;
+    if (ingress_source == nullptr && !(in_dialog && egress_peer != nullptr)) {
+      plan.kind = Plan::Kind::kForbidden;
+      return plan;
+    }
     const url_t* target = r != nullptr ? r->r_url : sip->sip_request->rq_url;
     auto hp = UrlHostPort(target);
     if (r == nullptr && hp && local_.IsOwn(hp->address, hp->port)) {
@@ -298,14 +357,16 @@ SipProxy::Impl::Plan SipProxy::Impl::PlanRoute(const sip_t* sip, const msg_t* ms
   if (ruri->url_user == nullptr) {
     auto hp = UrlHostPort(ruri);
     if (hp && local_.IsOwn(hp->address, hp->port)) {
-      plan.ingress = source ? router_.IngressTrunk(*source) : nullptr;
-      plan.kind = Plan::Kind::kAddressedToUs;
+      plan.ingress = ingress_source;
+      plan.kind = ingress_source != nullptr || egress_peer != nullptr
+                      ? Plan::Kind::kAddressedToUs
+                      : Plan::Kind::kForbidden;
       return plan;
     }
   }
 
   if (!source) {
-    plan.kind = Plan::Kind::kNoIngress;
+    plan.kind = Plan::Kind::kForbidden;
     return plan;
   }
   const RouteDecision d = router_.Route(*source, RequestUser(sip));
@@ -321,7 +382,9 @@ SipProxy::Impl::Plan SipProxy::Impl::PlanRoute(const sip_t* sip, const msg_t* ms
       break;
     }
     case RouteDecision::Outcome::kNoIngress:
-      plan.kind = Plan::Kind::kNoIngress;
+      // A new call from a source on no ingress trunk (an egress peer
+      // included): refused like any other unknown source.
+      plan.kind = Plan::Kind::kForbidden;
       break;
     case RouteDecision::Outcome::kUnroutable:
       plan.kind = Plan::Kind::kUnroutable;
@@ -342,6 +405,11 @@ int SipProxy::Impl::HandleRequest(nta_incoming_t* irq) {
 
   const sip_method_t method = sip->sip_request->rq_method;
   if (method == sip_method_ack) return HandleAck(irq, msg, plan, server_side.transport);
+  if (plan.kind == Plan::Kind::kForbidden) {
+    ++counters_.replied_403;
+    spdlog::debug("403 request from a source not admitted");
+    return Reply(irq, SIP_403_FORBIDDEN, server_side);
+  }
   if (method == sip_method_cancel) {
     // nta matches a CANCEL to its INVITE transaction before the leg sees
     // it; one arriving here cancels nothing we know.
@@ -360,10 +428,6 @@ int SipProxy::Impl::HandleRequest(nta_incoming_t* irq) {
     return Reply(irq, SIP_482_LOOP_DETECTED, server_side);
   }
   switch (plan.kind) {
-    case Plan::Kind::kNoIngress:
-      ++counters_.replied_503;
-      spdlog::debug("503 request from a source on no trunk");
-      return Reply(irq, SIP_503_SERVICE_UNAVAILABLE, server_side);
     case Plan::Kind::kUnroutable:
       ++counters_.replied_404;
       spdlog::debug("404 unroutable request");
@@ -376,6 +440,7 @@ int SipProxy::Impl::HandleRequest(nta_incoming_t* irq) {
       ++counters_.replied_404;
       spdlog::debug("404 request addressed to the proxy itself");
       return Reply(irq, SIP_404_NOT_FOUND, server_side);
+    case Plan::Kind::kForbidden:  // answered above
     case Plan::Kind::kTrunk:
     case Plan::Kind::kFollowRoute:
       break;
@@ -401,6 +466,12 @@ int SipProxy::Impl::HandleAck(nta_incoming_t* irq, MsgRef& msg, const Plan& plan
   // An ACK for a 2xx starts a new transaction hop by hop and is forwarded
   // statelessly (RFC 3261 16.11).  Anything we cannot forward is dropped:
   // an ACK is never answered.
+  if (plan.kind == Plan::Kind::kForbidden) {
+    ++counters_.acks_refused;
+    spdlog::debug("ACK dropped: source not admitted");
+    nta_incoming_destroy(irq);
+    return 0;
+  }
   const bool forwardable = plan.kind == Plan::Kind::kFollowRoute && MaxForwards(sip) != 0 &&
                            !HasOwnVia(sip, local_);
   if (forwardable) {
@@ -474,6 +545,16 @@ int SipProxy::Impl::Forward(nta_incoming_t* irq, MsgRef& msg, const Plan& plan,
   }
   msg.release();  // the client transaction owns it now
   live_.insert(t);
+  if (method == sip_method_invite) {
+    // The sender's Via is now second, under ours.
+    const sip_via_t* upstream = sip_object(request)->sip_via;
+    if (upstream != nullptr) upstream = upstream->v_next;
+    if (const char* branch = nta_outgoing_branch(t->client)) t->branch = branch;
+    if (upstream != nullptr && upstream->v_branch != nullptr) {
+      t->upstream_branch = upstream->v_branch;
+    }
+    if (upstream != nullptr && upstream->v_host != nullptr) t->upstream_host = upstream->v_host;
+  }
   ++counters_.requests_forwarded;
 
   {
@@ -625,6 +706,7 @@ void SipProxy::Impl::HandleResponse(Transaction* t, nta_outgoing_t* orq, const s
     msg_t* keep = tap_.active() ? msg_ref_create(response.msg) : nullptr;
     if (nta_incoming_mreply(t->server, response.release()) == 0) {
       ++counters_.responses_relayed;
+      if (status >= 200 && status < 300) RememberAccepted(*t);
       if (keep != nullptr) tap_.Sent(keep, t->server_side);
     } else {
       ++counters_.dropped;
@@ -647,8 +729,8 @@ void SipProxy::Impl::HandleResponse(Transaction* t, nta_outgoing_t* orq, const s
 }
 
 void SipProxy::Impl::Finish(Transaction* t) {
-  // After this, late 2xx retransmissions for an INVITE reach OnStray and
-  // are forwarded statelessly; nta keeps absorbing retransmitted requests
+  // After this, late 2xx for an INVITE reach OnStray and are relayed while
+  // its Accepted record lives; nta keeps absorbing retransmitted requests
   // and the ACK of a non-2xx until its timers expire.
   if (t->cancel != nullptr) nta_outgoing_destroy(t->cancel);
   if (t->client != nullptr) nta_outgoing_destroy(t->client);
@@ -680,29 +762,74 @@ void SipProxy::Impl::HandleStray(msg_t* msg, sip_t* sip) {
   const TapContext ctx = Context(msg, tp, CV_TRANSPORT_UDP, nullptr, peer);
   if (tap_.active()) tap_.Received(msg, tport_is_dgram(tp) != 0, ctx);
 
-  // A response outside any transaction: a 2xx retransmission after the
-  // INVITE transaction finished.  Forward it statelessly along the Via
-  // path if the top Via is ours (nta_msg_tsend pops it).
-  if (!ViaIsOwn(sip->sip_via, local_) || sip->sip_via->v_next == nullptr) {
-    ++counters_.dropped;
-    spdlog::debug("stray response dropped: top Via is not ours");
+  // A response outside any live transaction is relayed only as a late 2xx
+  // of an Accepted INVITE transaction; anything else (a forged response
+  // that would be reflected to whoever its second Via names) is dropped.
+  const Accepted* accepted = MatchAccepted(sip);
+  if (accepted == nullptr) {
+    ++counters_.stray_responses_dropped;
+    spdlog::debug("stray response dropped: matches no client transaction");
     return;
   }
   std::optional<HostPort> next;
-  if (auto address = IpAddress::Parse(sip->sip_via->v_next->v_host ? sip->sip_via->v_next->v_host
-                                                                     : "")) {
-    next = HostPort{*address, 0, TransportOf(tp, CV_TRANSPORT_UDP)};
+  if (auto address = IpAddress::Parse(accepted->upstream_host)) {
+    next = HostPort{*address, 0, accepted->server_side.transport};
   }
   tport_t* sender = PrimaryTport(SenderFor(next));
+  const TapContext sent_ctx = accepted->server_side;
+  // nta_msg_tsend pops our Via and sends along the next one, the sender's.
   msg_t* keep = msg_ref_create(msg);
   if (nta_msg_tsend(agent_, owned.release(), nullptr, TAG_IF(sender != nullptr, NTATAG_TPORT(sender)),
                     TAG_END()) == 0) {
     ++counters_.stray_responses_forwarded;
-    if (tap_.active()) tap_.Sent(keep, Context(keep, nullptr, ctx.transport, nullptr, peer));
+    if (tap_.active()) tap_.Sent(keep, sent_ctx);
   } else {
     ++counters_.dropped;
   }
   msg_destroy(keep);
+}
+
+void SipProxy::Impl::RememberAccepted(const Transaction& t) {
+  if (t.branch.empty() || t.upstream_branch.empty()) return;
+  const auto now = std::chrono::steady_clock::now();
+  ExpireAccepted(now);
+  Accepted a;
+  a.upstream_branch = t.upstream_branch;
+  a.upstream_host = t.upstream_host;
+  a.expires = now + accepted_lifetime_;
+  a.ingress = t.ingress;
+  a.egress = t.egress;
+  a.server_side = t.server_side;
+  if (accepted_.insert_or_assign(t.branch, std::move(a)).second) {
+    accepted_order_.emplace_back(now + accepted_lifetime_, t.branch);
+  }
+}
+
+void SipProxy::Impl::ExpireAccepted(std::chrono::steady_clock::time_point now) {
+  while (!accepted_order_.empty() && accepted_order_.front().first <= now) {
+    accepted_.erase(accepted_order_.front().second);
+    accepted_order_.pop_front();
+  }
+}
+
+const SipProxy::Impl::Accepted* SipProxy::Impl::MatchAccepted(const sip_t* sip) {
+  ExpireAccepted(std::chrono::steady_clock::now());
+  const sip_via_t* ours = sip->sip_via;
+  const int status = sip->sip_status->st_status;
+  if (status < 200 || status >= 300 || sip->sip_cseq == nullptr ||
+      sip->sip_cseq->cs_method != sip_method_invite) {
+    return nullptr;
+  }
+  if (ours == nullptr || ours->v_branch == nullptr || !ViaIsOwn(ours, local_)) return nullptr;
+  const auto it = accepted_.find(ours->v_branch);
+  if (it == accepted_.end()) return nullptr;
+  const sip_via_t* upstream = ours->v_next;
+  if (upstream == nullptr || upstream->v_branch == nullptr || upstream->v_host == nullptr ||
+      it->second.upstream_branch != upstream->v_branch ||
+      it->second.upstream_host != upstream->v_host) {
+    return nullptr;
+  }
+  return &it->second;
 }
 
 // ---------------------------------------------------------------------------
@@ -720,6 +847,7 @@ void SipProxy::Stop() { impl_->Stop(); }
 const ProxyCounters& SipProxy::counters() const { return impl_->counters_; }
 
 std::string SipProxy::FormatCounters() const {
+  impl_->SnapshotAgentCounters();
   const ProxyCounters& c = impl_->counters_;
   std::string out = "proxy_counters";
   auto add = [&out](const char* name, uint64_t v) {
@@ -735,6 +863,11 @@ std::string SipProxy::FormatCounters() const {
   add("cancels_forwarded", c.cancels_forwarded);
   add("responses_relayed", c.responses_relayed);
   add("stray_responses_forwarded", c.stray_responses_forwarded);
+  add("stray_responses_dropped", c.stray_responses_dropped);
+  add("replied_403", c.replied_403);
+  add("acks_refused", c.acks_refused);
+  add("bad_requests", c.bad_requests);
+  add("bad_responses", c.bad_responses);
   add("dropped", c.dropped);
   add("replied_200_options", c.replied_200_options);
   add("replied_404", c.replied_404);

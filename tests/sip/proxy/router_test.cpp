@@ -113,5 +113,15 @@ TEST(Router, PeerTrunkPrefersExactNextHop) {
   EXPECT_EQ(router.PeerTrunk(Ip("198.51.100.1"), 5060), nullptr);
 }
 
+TEST(Router, EgressPeerIsTheNextHopHostOnAnyPort) {
+  const ProxyConfig config = TestConfig();
+  const Router router(config);
+  EXPECT_EQ(router.EgressPeer(Ip("192.0.2.1"))->name, "carrier-a");
+  EXPECT_EQ(router.EgressPeer(Ip("192.0.2.2"))->name, "carrier-b");
+  // An ingress-only source or a stranger is no egress peer.
+  EXPECT_EQ(router.EgressPeer(Ip("10.9.9.9")), nullptr);
+  EXPECT_EQ(router.EgressPeer(Ip("198.51.100.1")), nullptr);
+}
+
 }  // namespace
 }  // namespace callvault::proxy

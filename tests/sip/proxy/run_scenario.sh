@@ -35,6 +35,8 @@
 #   --no-default-egress   pstn-in gets no default egress; only "+91" is routed
 #   --ingress-cidr CIDR   ingress CIDR of pstn-in (default 127.0.0.0/8)
 #   --next-hop-self       carrier-b's next hop is the proxy itself (a loop)
+#   --callee-ip IP        loopback address of the callee / carrier-b's next
+#                         hop (default 127.0.0.1)
 #   --ipv6-caller         the caller and the proxy's caller side use [::1];
 #                         the callee stays on 127.0.0.1 (double Record-Route)
 #   --expect-failed N     caller calls expected to fail (default 0)
@@ -64,6 +66,7 @@ default_egress=1
 ingress_cidr="127.0.0.0/8"
 next_hop_self=0
 ipv6_caller=0
+callee_ip=127.0.0.1
 expect_failed=0
 rate=10
 duration=200
@@ -85,6 +88,7 @@ while [ $# -gt 0 ]; do
     --ingress-cidr) ingress_cidr="$2"; shift 2 ;;
     --next-hop-self) next_hop_self=1; shift ;;
     --ipv6-caller) ipv6_caller=1; shift ;;
+    --callee-ip) callee_ip="$2"; shift 2 ;;
     --expect-failed) expect_failed="$2"; shift 2 ;;
     --rate) rate="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
@@ -203,7 +207,7 @@ start_proxy() {
     if [ "$next_hop_self" -eq 1 ]; then
       echo "    next_hop: \"sip:127.0.0.1:$proxy_port\""
     else
-      echo "    next_hop: \"sip:127.0.0.1:$uas_port\""
+      echo "    next_hop: \"sip:$callee_ip:$uas_port\""
     fi
     echo "routes:"
     echo "  - prefix: \"+91\""
@@ -239,7 +243,7 @@ sipp_common=(-nostdin -recv_timeout 15000 -timeout "${limit}s" -timeout_error)
 uas_pid=""
 if [ -n "$uas" ]; then
   ( cd "$work" && exec timeout "$((limit + 10))" sipp -sf "$scenarios/$uas" \
-      -i 127.0.0.1 -p "$uas_port" -m "$calls" "${sipp_common[@]}" \
+      -i "$callee_ip" -p "$uas_port" -m "$calls" "${sipp_common[@]}" \
       -trace_err -error_file "$work/uas.err.log" \
       -trace_stat -stf "$work/uas_stat.csv" -fd 1 > "$work/uas.out" 2>&1 ) &
   uas_pid=$!
