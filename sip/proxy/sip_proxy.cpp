@@ -173,6 +173,9 @@ class SipProxy::Impl {
   void RememberAccepted(const Transaction& t);
   void ExpireAccepted(std::chrono::steady_clock::time_point now);
   void ReportCancel(Transaction* t);
+  // False (and the connection shut down) when `tp` is a TCP connection
+  // beyond limits.max_tcp_connections.
+  bool AdmitConnection(tport_t* tp);
   void Finish(Transaction* t);
 
   tport_t* DeliveringTport(msg_t* msg) const {
@@ -198,6 +201,10 @@ class SipProxy::Impl {
   std::unordered_map<std::string, Accepted> accepted_;
   std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> accepted_order_;
   std::chrono::milliseconds accepted_lifetime_{32000};
+  // TCP connections that carried a request to us, each held by one
+  // reference so that a closed one is recognised (tport_is_closed) and
+  // released before sofia-sip can free it.
+  std::unordered_set<tport_t*> tcp_connections_;
 };
 
 // ---------------------------------------------------------------------------
@@ -254,6 +261,8 @@ void SipProxy::Impl::SnapshotAgentCounters() {
 
 void SipProxy::Impl::Stop() {
   SnapshotAgentCounters();
+  for (tport_t* tp : tcp_connections_) tport_unref(tp);
+  tcp_connections_.clear();
   if (default_leg_ != nullptr) nta_leg_destroy(default_leg_), default_leg_ = nullptr;
   // Destroying the agent frees every transaction without calling back.
   if (agent_ != nullptr) nta_agent_destroy(agent_), agent_ = nullptr;
@@ -398,6 +407,10 @@ int SipProxy::Impl::HandleRequest(nta_incoming_t* irq) {
   MsgRef msg(nta_incoming_getrequest(irq));
   sip_t* sip = sip_object(msg.msg);
   tport_t* tp = DeliveringTport(msg.msg);
+  if (!AdmitConnection(tp)) {
+    nta_incoming_destroy(irq);
+    return 0;
+  }
   const Plan plan = PlanRoute(sip, msg.msg);
   const TapContext server_side =
       Context(msg.msg, tp, CV_TRANSPORT_UDP, plan.ingress, plan.egress);
@@ -446,6 +459,27 @@ int SipProxy::Impl::HandleRequest(nta_incoming_t* irq) {
       break;
   }
   return Forward(irq, msg, plan, server_side);
+}
+
+bool SipProxy::Impl::AdmitConnection(tport_t* tp) {
+  if (tp == nullptr || tport_is_dgram(tp) || !tport_is_secondary(tp)) return true;
+  if (tcp_connections_.count(tp) != 0) return true;
+  for (auto it = tcp_connections_.begin(); it != tcp_connections_.end();) {
+    if (tport_is_closed(*it)) {
+      tport_unref(*it);
+      it = tcp_connections_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (tcp_connections_.size() >= config_.limits.max_tcp_connections) {
+    ++counters_.tcp_connections_refused;
+    spdlog::debug("TCP connection closed: limits.max_tcp_connections reached");
+    tport_shutdown(tp, 2);
+    return false;
+  }
+  tcp_connections_.insert(tport_ref(tp));
+  return true;
 }
 
 int SipProxy::Impl::Reply(nta_incoming_t* irq, int status, const char* phrase,
@@ -868,6 +902,7 @@ std::string SipProxy::FormatCounters() const {
   add("acks_refused", c.acks_refused);
   add("bad_requests", c.bad_requests);
   add("bad_responses", c.bad_responses);
+  add("tcp_connections_refused", c.tcp_connections_refused);
   add("dropped", c.dropped);
   add("replied_200_options", c.replied_200_options);
   add("replied_404", c.replied_404);

@@ -25,7 +25,11 @@
 //     (RFC 6026 Accepted), our branch on top and the original sender's Via
 //     below; every other stray is dropped (no reflection);
 //   - messages over limits.max_message_bytes: sofia-sip answers 413 to a
-//     request and drops a response.
+//     request and drops a response;
+//   - a TCP connection whose first request finds limits.max_tcp_connections
+//     other open connections that carried requests is closed unanswered
+//     (sofia-sip has no accept hook: a connection is counted from its first
+//     request).
 // Every message received from the network and every message sent is handed
 // to the MessageTap.  Exceptions (sofia-sip sends them itself, outside any
 // callback, so their bytes are not available): the 200 answering a CANCEL,
@@ -62,6 +66,7 @@ struct ProxyCounters {
   // malformed or too large (dropped).
   uint64_t bad_requests = 0;
   uint64_t bad_responses = 0;
+  uint64_t tcp_connections_refused = 0;  // beyond limits.max_tcp_connections: closed
   uint64_t replied_200_options = 0;  // OPTIONS addressed to the proxy itself
   uint64_t replied_404 = 0;
   uint64_t replied_481 = 0;

@@ -318,5 +318,81 @@ TEST_F(ProxyAdmission, DefaultSizeLimitAdmitsTwelveKilobytes) {
   EXPECT_FALSE(callee_.ReceiveStarting("INVITE ", kWait).empty());
 }
 
+// A TCP client connection to the proxy from 127.0.0.1.
+class TcpClient {
+ public:
+  explicit TcpClient(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    local_port_ = ntohs(a.sin_port);
+  }
+  ~TcpClient() { Close(); }
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  // Sends an OPTIONS for the proxy itself; returns what came back before
+  // `timeout` or the peer closed ("" for nothing).
+  std::string Ping(int proxy_port, const std::string& branch, milliseconds timeout) {
+    const std::string options =
+        Sip({"OPTIONS sip:127.0.0.1:" + std::to_string(proxy_port) + ";transport=tcp SIP/2.0",
+             "Via: SIP/2.0/TCP 127.0.0.1:" + std::to_string(local_port_) + ";branch=" + branch,
+             "From: <sip:ping@127.0.0.1>;tag=t1", "To: <sip:127.0.0.1>", "Call-ID: " + branch,
+             "CSeq: 1 OPTIONS", "Max-Forwards: 70"});
+    EXPECT_EQ(::send(fd_, options.data(), options.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(options.size()));
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return "";
+    std::string buf(4096, '\0');
+    const ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
+    buf.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    return buf;
+  }
+
+ private:
+  int fd_ = -1;
+  int local_port_ = 0;
+};
+
+// limits.max_tcp_connections: 2.  Two connections are served, the third is
+// closed unanswered; once one closes, a new connection is served again.
+TEST_F(ProxyAdmission, TcpConnectionsBeyondTheCapAreRefused) {
+  StartProxy("limits: { max_tcp_connections: 2 }\n");
+  // The generated config listens on UDP only; add TCP on the same port.
+  proxy_.Stop();
+  {
+    std::string yaml = ReadFile((dir_ / "proxy.yaml").string());
+    const std::string udp = ";transport=udp\"]";
+    yaml.replace(yaml.find(udp), udp.size(),
+                 ";transport=udp\", \"sip:127.0.0.1:" + std::to_string(proxy_port_) +
+                     ";transport=tcp\"]");
+    std::ofstream(dir_ / "proxy.yaml") << yaml;
+    std::ofstream(log_, std::ios::trunc).flush();
+  }
+  proxy_ = Process::Start({ProxyBinary(), "--config", (dir_ / "proxy.yaml").string()}, log_,
+                          {{"CV_PROXY_STATS_FILE", (dir_ / "stats.txt").string()}});
+  for (int i = 0; i < 100 && ReadFile(log_).find("ready ") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_NE(ReadFile(log_).find("ready "), std::string::npos) << ReadFile(log_);
+
+  TcpClient first(proxy_port_), second(proxy_port_), third(proxy_port_);
+  EXPECT_EQ(first.Ping(proxy_port_, "z9hG4bK-t1", kWait).rfind("SIP/2.0 200", 0), 0u);
+  EXPECT_EQ(second.Ping(proxy_port_, "z9hG4bK-t2", kWait).rfind("SIP/2.0 200", 0), 0u);
+  EXPECT_EQ(third.Ping(proxy_port_, "z9hG4bK-t3", kWait), "") << "a third connection was served";
+  first.Close();
+  std::this_thread::sleep_for(milliseconds(300));
+  TcpClient fourth(proxy_port_);
+  EXPECT_EQ(fourth.Ping(proxy_port_, "z9hG4bK-t4", kWait).rfind("SIP/2.0 200", 0), 0u);
+  const std::string counters = StopProxy();
+  EXPECT_NE(counters.find(" tcp_connections_refused=1 "), std::string::npos) << counters;
+}
+
 }  // namespace
 }  // namespace callvault::e2e

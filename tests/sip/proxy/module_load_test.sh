@@ -58,7 +58,7 @@ check "module open failure: module's own error is shown" \
 printf 'listen: ["sip:127.0.0.1:%s"]\n' "$port" > "$work/bad.yaml"
 run_proxy --config "$work/bad.yaml"
 check "bad proxy config: exit 2" [ "$rc" = 2 ]
-check "bad proxy config: names file and key" grep -q "$work/bad.yaml: trunks: required" "$work/err"
+check "bad proxy config: names file, key and line" grep -q "$work/bad.yaml: trunks (line 1): required" "$work/err"
 
 run_proxy --bogus
 check "bad command line: exit 2" [ "$rc" = 2 ]
