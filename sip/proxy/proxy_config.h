@@ -68,8 +68,8 @@ struct Limits {
   static constexpr unsigned kMinMessageBytes = 4096;
   static constexpr unsigned kMaxMessageBytes = 1024 * 1024;
   unsigned max_message_bytes = 65536;
-  // Connections accepted from the network at once, over all TCP listen
-  // addresses; the one beyond is closed.
+  // TCP connections served at once (counted from their first request, see
+  // sip_proxy.h); one beyond is closed.
   unsigned max_tcp_connections = 256;
 };
 

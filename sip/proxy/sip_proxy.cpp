@@ -21,6 +21,7 @@
 #include <cstring>
 #include <deque>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -72,6 +73,19 @@ uint8_t TransportOf(const tport_t* tp, uint8_t fallback) {
 
 const char* NameOf(const Trunk* t) { return t != nullptr ? t->name.c_str() : nullptr; }
 
+// What decides where a response along a Via goes (RFC 3261 18.2.2, RFC 3581)
+// and which transaction it answers.
+struct ViaKey {
+  std::string host, port, branch, received, rport;
+
+  static ViaKey Of(const sip_via_t* v) {
+    auto text = [](const char* s) { return s != nullptr ? std::string(s) : std::string(); };
+    return ViaKey{text(v->v_host), text(v->v_port), text(v->v_branch), text(v->v_received),
+                  text(v->v_rport)};
+  }
+  bool operator==(const ViaKey&) const = default;
+};
+
 // nta calls the proxy from C code, which an exception must not cross.  The
 // only one the handlers can raise is std::bad_alloc; the message is then
 // dropped (or answered with `on_error` where nta answers for us).
@@ -119,8 +133,7 @@ class SipProxy::Impl {
     // INVITE only: our branch towards the next hop and the sender's top Via,
     // kept as the Accepted record once a 2xx has been relayed.
     std::string branch;
-    std::string upstream_branch;
-    std::string upstream_host;
+    std::optional<ViaKey> upstream;
   };
 
   // An INVITE client transaction that relayed a 2xx (RFC 6026 "Accepted"):
@@ -128,8 +141,7 @@ class SipProxy::Impl {
   // upstream for 64*T1.  Only a response whose top Via carries our branch
   // and whose next Via is the original sender's matches.
   struct Accepted {
-    std::string upstream_branch;
-    std::string upstream_host;
+    ViaKey upstream;
     std::chrono::steady_clock::time_point expires;
     const Trunk* ingress = nullptr;
     const Trunk* egress = nullptr;
@@ -342,6 +354,7 @@ SipProxy::Impl::Plan SipProxy::Impl::PlanRoute(const sip_t* sip, const msg_t* ms
   // 16.12), to the Request-URI once the Route set is used up.
   if (in_dialog || r != nullptr) {
     plan.ingress = source ? router_.PeerTrunk(*source, source_port) : nullptr;
+    if (plan.ingress == nullptr) plan.ingress = egress_peer;  // far end, other port
     if (ingress_source == nullptr && !(in_dialog && egress_peer != nullptr)) {
       plan.kind = Plan::Kind::kForbidden;
       return plan;
@@ -584,10 +597,9 @@ int SipProxy::Impl::Forward(nta_incoming_t* irq, MsgRef& msg, const Plan& plan,
     const sip_via_t* upstream = sip_object(request)->sip_via;
     if (upstream != nullptr) upstream = upstream->v_next;
     if (const char* branch = nta_outgoing_branch(t->client)) t->branch = branch;
-    if (upstream != nullptr && upstream->v_branch != nullptr) {
-      t->upstream_branch = upstream->v_branch;
+    if (upstream != nullptr && upstream->v_branch != nullptr && upstream->v_host != nullptr) {
+      t->upstream = ViaKey::Of(upstream);
     }
-    if (upstream != nullptr && upstream->v_host != nullptr) t->upstream_host = upstream->v_host;
   }
   ++counters_.requests_forwarded;
 
@@ -806,7 +818,7 @@ void SipProxy::Impl::HandleStray(msg_t* msg, sip_t* sip) {
     return;
   }
   std::optional<HostPort> next;
-  if (auto address = IpAddress::Parse(accepted->upstream_host)) {
+  if (auto address = IpAddress::Parse(accepted->upstream.host)) {
     next = HostPort{*address, 0, accepted->server_side.transport};
   }
   tport_t* sender = PrimaryTport(SenderFor(next));
@@ -824,12 +836,11 @@ void SipProxy::Impl::HandleStray(msg_t* msg, sip_t* sip) {
 }
 
 void SipProxy::Impl::RememberAccepted(const Transaction& t) {
-  if (t.branch.empty() || t.upstream_branch.empty()) return;
+  if (t.branch.empty() || !t.upstream) return;
   const auto now = std::chrono::steady_clock::now();
   ExpireAccepted(now);
   Accepted a;
-  a.upstream_branch = t.upstream_branch;
-  a.upstream_host = t.upstream_host;
+  a.upstream = *t.upstream;
   a.expires = now + accepted_lifetime_;
   a.ingress = t.ingress;
   a.egress = t.egress;
@@ -857,12 +868,10 @@ const SipProxy::Impl::Accepted* SipProxy::Impl::MatchAccepted(const sip_t* sip) 
   if (ours == nullptr || ours->v_branch == nullptr || !ViaIsOwn(ours, local_)) return nullptr;
   const auto it = accepted_.find(ours->v_branch);
   if (it == accepted_.end()) return nullptr;
+  // The next Via must be the one the sender put there (with what we added
+  // on receipt: received, rport), byte for byte where it steers the send.
   const sip_via_t* upstream = ours->v_next;
-  if (upstream == nullptr || upstream->v_branch == nullptr || upstream->v_host == nullptr ||
-      it->second.upstream_branch != upstream->v_branch ||
-      it->second.upstream_host != upstream->v_host) {
-    return nullptr;
-  }
+  if (upstream == nullptr || !(ViaKey::Of(upstream) == it->second.upstream)) return nullptr;
   return &it->second;
 }
 
