@@ -188,6 +188,10 @@ class SipProxy::Impl {
   // False (and the connection shut down) when `tp` is a TCP connection
   // beyond limits.max_tcp_connections.
   bool AdmitConnection(tport_t* tp);
+  // Releases counted connections that closed, or that carried no request
+  // for kConnectionIdle (sofia-sip may then close them when idle, as it
+  // does for any connection nobody references).
+  void PruneConnections(std::chrono::steady_clock::time_point now);
   void Finish(Transaction* t);
 
   tport_t* DeliveringTport(msg_t* msg) const {
@@ -213,10 +217,11 @@ class SipProxy::Impl {
   std::unordered_map<std::string, Accepted> accepted_;
   std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> accepted_order_;
   std::chrono::milliseconds accepted_lifetime_{32000};
-  // TCP connections that carried a request to us, each held by one
-  // reference so that a closed one is recognised (tport_is_closed) and
-  // released before sofia-sip can free it.
-  std::unordered_set<tport_t*> tcp_connections_;
+  // TCP connections that carried a request to us, with the time of the
+  // last one; each is held by one reference so that a closed one is
+  // recognised (tport_is_closed) and released before sofia-sip can free it.
+  std::unordered_map<tport_t*, std::chrono::steady_clock::time_point> tcp_connections_;
+  std::chrono::steady_clock::time_point last_prune_{};
 };
 
 // ---------------------------------------------------------------------------
@@ -273,7 +278,7 @@ void SipProxy::Impl::SnapshotAgentCounters() {
 
 void SipProxy::Impl::Stop() {
   SnapshotAgentCounters();
-  for (tport_t* tp : tcp_connections_) tport_unref(tp);
+  for (const auto& [tp, last] : tcp_connections_) tport_unref(tp);
   tcp_connections_.clear();
   if (default_leg_ != nullptr) nta_leg_destroy(default_leg_), default_leg_ = nullptr;
   // Destroying the agent frees every transaction without calling back.
@@ -476,23 +481,36 @@ int SipProxy::Impl::HandleRequest(nta_incoming_t* irq) {
 
 bool SipProxy::Impl::AdmitConnection(tport_t* tp) {
   if (tp == nullptr || tport_is_dgram(tp) || !tport_is_secondary(tp)) return true;
-  if (tcp_connections_.count(tp) != 0) return true;
-  for (auto it = tcp_connections_.begin(); it != tcp_connections_.end();) {
-    if (tport_is_closed(*it)) {
-      tport_unref(*it);
-      it = tcp_connections_.erase(it);
-    } else {
-      ++it;
-    }
+  const auto now = std::chrono::steady_clock::now();
+  const auto known = tcp_connections_.find(tp);
+  if (known != tcp_connections_.end()) {
+    known->second = now;
+    if (now - last_prune_ >= std::chrono::seconds(1)) PruneConnections(now);
+    return true;
   }
+  PruneConnections(now);
   if (tcp_connections_.size() >= config_.limits.max_tcp_connections) {
     ++counters_.tcp_connections_refused;
     spdlog::debug("TCP connection closed: limits.max_tcp_connections reached");
     tport_shutdown(tp, 2);
     return false;
   }
-  tcp_connections_.insert(tport_ref(tp));
+  tcp_connections_.emplace(tport_ref(tp), now);
   return true;
+}
+
+void SipProxy::Impl::PruneConnections(std::chrono::steady_clock::time_point now) {
+  // sofia-sip's own idle limit for unreferenced connections (30 min).
+  constexpr auto kConnectionIdle = std::chrono::minutes(30);
+  last_prune_ = now;
+  for (auto it = tcp_connections_.begin(); it != tcp_connections_.end();) {
+    if (tport_is_closed(it->first) || now - it->second >= kConnectionIdle) {
+      tport_unref(it->first);
+      it = tcp_connections_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 int SipProxy::Impl::Reply(nta_incoming_t* irq, int status, const char* phrase,
