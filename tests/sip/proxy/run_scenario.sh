@@ -36,7 +36,11 @@
 #   --ingress-cidr CIDR   ingress CIDR of pstn-in (default 127.0.0.0/8)
 #   --next-hop-self       carrier-b's next hop is the proxy itself (a loop)
 #   --callee-ip IP        loopback address of the callee / carrier-b's next
-#                         hop (default 127.0.0.1)
+#                         hop (default 127.0.0.1); the caller scenario gets
+#                         it with its port as [callee_hostport]
+#   --caller-ip IP        loopback address of the caller (default 127.0.0.1)
+#   --callee-gets-nothing the callee must receive no message at all (it is
+#                         started, traced, and stopped after the caller)
 #   --ipv6-caller         the caller and the proxy's caller side use [::1];
 #                         the callee stays on 127.0.0.1 (double Record-Route)
 #   --expect-failed N     caller calls expected to fail (default 0)
@@ -67,6 +71,8 @@ ingress_cidr="127.0.0.0/8"
 next_hop_self=0
 ipv6_caller=0
 callee_ip=127.0.0.1
+caller_ip_opt=""
+callee_gets_nothing=0
 expect_failed=0
 rate=10
 duration=200
@@ -89,6 +95,8 @@ while [ $# -gt 0 ]; do
     --next-hop-self) next_hop_self=1; shift ;;
     --ipv6-caller) ipv6_caller=1; shift ;;
     --callee-ip) callee_ip="$2"; shift 2 ;;
+    --caller-ip) caller_ip_opt="$2"; shift 2 ;;
+    --callee-gets-nothing) callee_gets_nothing=1; shift ;;
     --expect-failed) expect_failed="$2"; shift 2 ;;
     --rate) rate="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
@@ -180,7 +188,7 @@ show_logs() {
 }
 fail() { echo "FAIL: $*" >&2; show_logs; exit 1; }
 
-caller_ip=127.0.0.1
+caller_ip="${caller_ip_opt:-127.0.0.1}"
 proxy_caller_host=127.0.0.1
 if [ "$ipv6_caller" -eq 1 ]; then
   caller_ip=::1
@@ -239,11 +247,13 @@ done
 [ "$started" -eq 1 ] || fail "proxy did not start"
 
 sipp_common=(-nostdin -recv_timeout 15000 -timeout "${limit}s" -timeout_error)
+uas_trace=()
+if [ "$callee_gets_nothing" -eq 1 ]; then uas_trace=(-trace_msg); fi
 
 uas_pid=""
 if [ -n "$uas" ]; then
   ( cd "$work" && exec timeout "$((limit + 10))" sipp -sf "$scenarios/$uas" \
-      -i "$callee_ip" -p "$uas_port" -m "$calls" "${sipp_common[@]}" \
+      -i "$callee_ip" -p "$uas_port" -m "$calls" "${sipp_common[@]}" "${uas_trace[@]}" \
       -trace_err -error_file "$work/uas.err.log" \
       -trace_stat -stf "$work/uas_stat.csv" -fd 1 > "$work/uas.out" 2>&1 ) &
   uas_pid=$!
@@ -260,6 +270,7 @@ fi
 uac_rc=0
 ( cd "$work" && exec timeout "$((limit + 10))" sipp -sf "$scenarios/$uac" -inf "$inf" \
     "$proxy_caller_host:$proxy_port" -i "$caller_ip" -p "$uac_port" \
+    -key callee_hostport "$callee_ip:$uas_port" \
     -m "$calls" -r "$rate" -l "$((calls < 100 ? calls : 100))" -d "$duration" "${sipp_common[@]}" \
     -trace_err -error_file "$work/uac.err.log" \
     -trace_stat -stf "$work/uac_stat.csv" -fd 1 > "$work/uac.out" 2>&1 ) || uac_rc=$?
@@ -277,7 +288,15 @@ expect_ok=$((calls - expect_failed))
 [ "$failed" = "$expect_failed" ] || fail "caller: $failed failed calls, expected $expect_failed"
 if [ "$expect_failed" -eq 0 ] && [ "$uac_rc" -ne 0 ]; then fail "caller exited $uac_rc"; fi
 
-if [ -n "$uas_pid" ]; then
+if [ -n "$uas_pid" ] && [ "$callee_gets_nothing" -eq 1 ]; then
+  # Anything relayed would have arrived by now; -trace_msg logs every
+  # message the callee received.
+  sleep 1
+  kill -0 "$uas_pid" 2>/dev/null || fail "callee exited early"
+  if cat "$work"/*_messages.log 2>/dev/null | grep -qE '^(INVITE|BYE|ACK|CANCEL|OPTIONS) '; then
+    fail "the callee received a request the proxy should have refused"
+  fi
+elif [ -n "$uas_pid" ]; then
   uas_rc=0
   wait "$uas_pid" || uas_rc=$?
   [ -s "$work/uas_stat.csv" ] || fail "callee wrote no statistics (exit $uas_rc)"
