@@ -142,10 +142,7 @@ class SipProxy::Impl {
   // and whose next Via is the original sender's matches.
   struct Accepted {
     ViaKey upstream;
-    std::chrono::steady_clock::time_point expires;
-    const Trunk* ingress = nullptr;
-    const Trunk* egress = nullptr;
-    TapContext server_side;
+    TapContext server_side;  // how the 2xx is reported to the tap when sent
   };
 
   // Where a request goes, decided before the request is touched.
@@ -857,13 +854,7 @@ void SipProxy::Impl::RememberAccepted(const Transaction& t) {
   if (t.branch.empty() || !t.upstream) return;
   const auto now = std::chrono::steady_clock::now();
   ExpireAccepted(now);
-  Accepted a;
-  a.upstream = *t.upstream;
-  a.expires = now + accepted_lifetime_;
-  a.ingress = t.ingress;
-  a.egress = t.egress;
-  a.server_side = t.server_side;
-  if (accepted_.insert_or_assign(t.branch, std::move(a)).second) {
+  if (accepted_.insert_or_assign(t.branch, Accepted{*t.upstream, t.server_side}).second) {
     accepted_order_.emplace_back(now + accepted_lifetime_, t.branch);
   }
 }

@@ -304,6 +304,23 @@ TEST_F(ProxyAdmission, TwoXxRetransmissionReachesTheCaller) {
   EXPECT_NE(counters.find(" stray_responses_dropped=2 "), std::string::npos) << counters;
 }
 
+// The Accepted record lives 64*T1 (here timers.t1x64_ms): a 2xx arriving
+// later matches nothing and is dropped.
+TEST_F(ProxyAdmission, AcceptedRecordExpiresAfter64T1) {
+  StartProxy("timers: { t1x64_ms: 1000 }\n");
+  caller_.SendTo(proxy_port_, Invite("z9hG4bK-call-2"));
+  const std::string invite = callee_.ReceiveStarting("INVITE ", kWait);
+  ASSERT_FALSE(invite.empty()) << ReadFile(log_);
+  const std::string ok = Answer(invite, callee_.hostport());
+  callee_.SendTo(proxy_port_, ok);
+  ASSERT_FALSE(caller_.ReceiveStarting("SIP/2.0 200", kWait).empty());
+  std::this_thread::sleep_for(milliseconds(1500));
+  callee_.SendTo(proxy_port_, ok);
+  EXPECT_EQ(caller_.ReceiveStarting("SIP/2.0 200", kSilence), "");
+  const std::string counters = StopProxy();
+  EXPECT_NE(counters.find(" stray_responses_dropped=1 "), std::string::npos) << counters;
+}
+
 // limits.max_message_bytes: a request over it gets 413 and is not
 // forwarded; one under it is.
 TEST_F(ProxyAdmission, MessageOverTheSizeLimitIsRefused) {
